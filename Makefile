@@ -1,0 +1,61 @@
+# Piramid: PGXS front door.
+#   make              build piramid.so and the install script
+#   make install      install into the PostgreSQL found by pg_config
+#   make installcheck run pg_regress (sql/ + expected/) against a running server
+#   make test         everything, on a throwaway cluster (installs what it needs; see README)
+#   make demo         build, start a throwaway cluster, load a small dataset, run a k-NN query
+
+EXTENSION  = piramid
+MODULE_big = piramid
+EXTVERSION = 0.1.0
+
+CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
+PG_SRCS   := $(sort $(shell find src/pg -name '*.cpp'))
+OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+SQL_FRAGMENTS := $(sort $(wildcard sql/fragments/*.sql))
+
+# pg_regress tests: every sql/*.sql except the install script, in name order.
+REGRESS = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+SHLIB_LINK += -lstdc++ -pthread -ldl
+EXTRA_CLEAN = $(OBJS:.o=.d) build
+
+# Debian's PostgreSQL is built with LLVM JIT; we do not ship bitcode for inlining.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+PIRAMID_WERROR ?= -Werror
+PIRAMID_CXXFLAGS = -std=c++20 -O2 -g -fPIC -pthread -Wall -Wextra $(PIRAMID_WERROR) \
+	-fno-omit-frame-pointer -MMD -MP -Isrc
+
+# The pure core is compiled without any Postgres include path: it cannot see postgres.h.
+src/core/%.o: src/core/%.cpp
+	$(CXX) $(PIRAMID_CXXFLAGS) -c $< -o $@
+
+# The glue includes the server headers as system headers (PG15's headers are not -Wextra clean
+# in C++).
+src/pg/%.o: src/pg/%.cpp
+	$(CXX) $(PIRAMID_CXXFLAGS) -isystem $(PG_INCLUDE_SERVER) -c $< -o $@
+
+$(DATA_built): $(SQL_FRAGMENTS)
+	cat $^ > $@
+
+-include $(OBJS:.o=.d)
+
+.PHONY: test demo unit
+test:
+	bash test/run.sh
+
+demo:
+	bash scripts/demo.sh
+
+unit:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2 && \
+	ctest --test-dir build --output-on-failure

@@ -1,0 +1,9 @@
+// Module-wide entry points called from _PG_init. Each subsystem defines its own GUCs.
+#pragma once
+
+namespace piramid::pg {
+
+void hnsw_define_gucs();  // src/pg/am
+void gpu_define_gucs();   // src/pg/gpu
+
+}  // namespace piramid::pg
