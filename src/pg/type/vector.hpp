@@ -1,0 +1,36 @@
+// The on-disk/in-memory representation of the SQL type `vector` (a varlena). The binary wire
+// format (send/recv) is separate: uint16 dim, uint16 unused (0), dim x float4, network order.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+}
+
+#define PIRAMID_VECTOR_MAX_DIM 16000
+
+namespace piramid::pg {
+
+struct Vector {
+    int32 vl_len_;  // varlena header (do not touch directly)
+    int16 dim;      // number of dimensions
+    int16 unused;   // reserved, always 0
+    float x[FLEXIBLE_ARRAY_MEMBER];
+};
+
+inline Size vector_size(int dim) { return offsetof(Vector, x) + sizeof(float) * static_cast<Size>(dim); }
+
+// Allocates a zeroed vector of `dim` dimensions in CurrentMemoryContext (palloc: may ereport).
+Vector* vector_alloc(int dim);
+
+// Raises 22000 "different vector dimensions %d and %d" when they differ.
+void check_same_dims(const Vector* a, const Vector* b);
+
+// Raises 22000 "expected %d dimensions, not %d" when typmod != -1 and differs from dim.
+void check_typmod_dims(int dim, int32 typmod);
+
+}  // namespace piramid::pg
+
+#define PIRAMID_DatumGetVector(d) \
+    (reinterpret_cast<piramid::pg::Vector*>(PG_DETOAST_DATUM(d)))
+#define PIRAMID_GETARG_VECTOR(n) PIRAMID_DatumGetVector(PG_GETARG_DATUM(n))
