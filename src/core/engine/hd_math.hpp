@@ -74,9 +74,10 @@ PIRAMID_HD float finalize(int metric, float acc, float qq, float bb) {
     }
 }
 
-// Maps NaN to the positive NaN, so every engine orders NaN distances last.
+// Maps NaN to the positive NaN and -0 to +0, so that every engine orders NaN distances last
+// and a radix sort on float keys sees ties where the comparisons do.
 PIRAMID_HD float canonical(float d) {
-    return d != d ? positive_nan() : d;
+    return d != d ? positive_nan() : d + 0.0f;
 }
 
 // The CPU reference: one distance, the straightforward way, with the kernels' math.
