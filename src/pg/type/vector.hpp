@@ -18,7 +18,9 @@ struct Vector {
     float x[FLEXIBLE_ARRAY_MEMBER];
 };
 
-inline Size vector_size(int dim) { return offsetof(Vector, x) + sizeof(float) * static_cast<Size>(dim); }
+inline Size vector_size(int dim) {
+    return offsetof(Vector, x) + sizeof(float) * static_cast<Size>(dim);
+}
 
 // Allocates a zeroed vector of `dim` dimensions in CurrentMemoryContext (palloc: may ereport).
 Vector* vector_alloc(int dim);
@@ -29,8 +31,15 @@ void check_same_dims(const Vector* a, const Vector* b);
 // Raises 22000 "expected %d dimensions, not %d" when typmod != -1 and differs from dim.
 void check_typmod_dims(int dim, int32 typmod);
 
+// Raises 22000 "vector must have at least 1 dimension" when dim < 1 and 54000 "vector cannot
+// have more than 16000 dimensions" when dim > PIRAMID_VECTOR_MAX_DIM.
+void check_dim_range(int64 dim);
+
+// Raises 22000 when v is NaN or infinite (a vector never holds either).
+void check_element(float v);
+
 }  // namespace piramid::pg
 
-#define PIRAMID_DatumGetVector(d) \
-    (reinterpret_cast<piramid::pg::Vector*>(PG_DETOAST_DATUM(d)))
+#define PIRAMID_DatumGetVector(d) (reinterpret_cast<piramid::pg::Vector*>(PG_DETOAST_DATUM(d)))
 #define PIRAMID_GETARG_VECTOR(n) PIRAMID_DatumGetVector(PG_GETARG_DATUM(n))
+#define PIRAMID_RETURN_VECTOR(v) PG_RETURN_POINTER(v)

@@ -1,0 +1,479 @@
+// The `vector` type: text and binary I/O, typmod, the length-coercion cast and the casts to and
+// from arrays. Everything here is plain C-style code over palloc'd memory: errors are raised with
+// ereport directly, and no C++ object with a destructor is ever alive while that can happen.
+#include "pg/type/vector.hpp"
+
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+}
+
+#include <cerrno>
+#include <cfloat>
+#include <cmath>
+#include <cstdlib>
+
+namespace piramid::pg {
+
+Vector* vector_alloc(int dim) {
+    check_dim_range(dim);
+    const Size size = vector_size(dim);
+    auto* v = static_cast<Vector*>(palloc0(size));
+    SET_VARSIZE(v, size);
+    v->dim = static_cast<int16>(dim);
+    v->unused = 0;
+    return v;
+}
+
+void check_same_dims(const Vector* a, const Vector* b) {
+    if (a->dim != b->dim) {
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("different vector dimensions %d and %d", a->dim, b->dim)));
+    }
+}
+
+void check_typmod_dims(int dim, int32 typmod) {
+    if (typmod != -1 && typmod != dim) {
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %d dimensions, not %d", typmod, dim)));
+    }
+}
+
+void check_dim_range(int64 dim) {
+    if (dim < 1) {
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION), errmsg("vector must have at least 1 dimension")));
+    }
+    if (dim > PIRAMID_VECTOR_MAX_DIM) {
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("vector cannot have more than %d dimensions", PIRAMID_VECTOR_MAX_DIM)));
+    }
+}
+
+void check_element(float v) {
+    if (std::isnan(v)) {
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in vector")));
+    }
+    if (std::isinf(v)) {
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION), errmsg("infinite value not allowed in vector")));
+    }
+}
+
+}  // namespace piramid::pg
+
+namespace {
+
+using piramid::pg::check_dim_range;
+using piramid::pg::check_element;
+using piramid::pg::check_typmod_dims;
+using piramid::pg::guard;
+using piramid::pg::Vector;
+using piramid::pg::vector_alloc;
+
+// The whitespace Postgres' own array and record parsers accept.
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+[[noreturn]] void malformed(const char* literal, const char* detail) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                    errmsg("malformed vector literal: \"%s\"", literal), errdetail("%s", detail)));
+    pg_unreachable();
+}
+
+[[noreturn]] void bad_syntax(const char* literal) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                    errmsg("invalid input syntax for type vector: \"%s\"", literal)));
+    pg_unreachable();
+}
+
+[[noreturn]] void bad_binary(const char* detail) {
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+             errmsg("invalid binary representation for type vector"), errdetail("%s", detail)));
+    pg_unreachable();
+}
+
+// Scans one number of the JSON-like form [+-] digits [. digits] [(e|E) [+-] digits] (a bare
+// ".5" or "5." is accepted too, as float4 input does). Returns the end of the number or nullptr
+// when p does not start one. The grammar is a strict subset of what strtof accepts, so strtof
+// consumes exactly the scanned characters; anything strtof alone would take (hex floats, "inf"
+// spelled inside a number) is rejected here first.
+const char* scan_number(const char* p) {
+    if (*p == '+' || *p == '-') ++p;
+    int digits = 0;
+    while (is_digit(*p)) {
+        ++p;
+        ++digits;
+    }
+    if (*p == '.') {
+        ++p;
+        while (is_digit(*p)) {
+            ++p;
+            ++digits;
+        }
+    }
+    if (digits == 0) return nullptr;
+    if (*p == 'e' || *p == 'E') {
+        const char* q = p + 1;
+        if (*q == '+' || *q == '-') ++q;
+        if (!is_digit(*q)) return nullptr;
+        while (is_digit(*q)) ++q;
+        p = q;
+    }
+    return p;
+}
+
+// Converts the decimal text [start, end) to float4 with one rounding (strtof). Values beyond the
+// float4 range are an error; values below the smallest subnormal round to (signed) zero, as
+// strtof rounds them.
+float decimal_to_float4(const char* start, const char* end, const char* literal) {
+    char* stop = nullptr;
+    errno = 0;
+    const float v = std::strtof(start, &stop);
+    if (stop != end) {
+        // Cannot happen for scanned input; report it as a syntax error rather than trust it.
+        bad_syntax(literal);
+    }
+    if (errno == ERANGE && std::isinf(v)) {
+        ereport(ERROR,
+                (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                 errmsg("\"%s\" is out of range for type vector", pnstrdup(start, end - start))));
+    }
+    return v;
+}
+
+// Reports a NaN / Infinity spelled as a word inside a literal, or a syntax error for any other
+// word. p points at the word (after an optional sign).
+[[noreturn]] void bad_word(const char* literal, const char* p) {
+    const char* w = p;
+    while (is_alpha(*w)) ++w;
+    const int len = static_cast<int>(w - p);
+    if (len == 3 && pg_strncasecmp(p, "nan", 3) == 0) check_element(NAN);
+    if ((len == 3 && pg_strncasecmp(p, "inf", 3) == 0) ||
+        (len == 8 && pg_strncasecmp(p, "infinity", 8) == 0)) {
+        check_element(INFINITY);
+    }
+    bad_syntax(literal);
+}
+
+Vector* parse_vector(const char* lit) {
+    const char* p = lit;
+    while (is_space(*p)) ++p;
+    if (*p != '[') malformed(lit, "Vector contents must start with \"[\".");
+    ++p;
+
+    // At most one element per comma, plus one: enough room without a second pass.
+    int64 commas = 0;
+    for (const char* c = p; *c != '\0'; ++c) commas += (*c == ',');
+    const int capacity = static_cast<int>(Min(commas + 1, int64{PIRAMID_VECTOR_MAX_DIM}));
+    auto* v = static_cast<Vector*>(palloc0(piramid::pg::vector_size(capacity)));
+    int dim = 0;
+
+    while (is_space(*p)) ++p;
+    if (*p == ']') {
+        ++p;
+    } else {
+        for (;;) {
+            while (is_space(*p)) ++p;
+            if (*p == '\0') malformed(lit, "Unexpected end of input.");
+            const char* start = p;
+            const char* end = scan_number(p);
+            if (end == nullptr) {
+                const char* w = (*p == '+' || *p == '-') ? p + 1 : p;
+                if (is_alpha(*w)) bad_word(lit, w);
+                bad_syntax(lit);
+            }
+            if (dim == PIRAMID_VECTOR_MAX_DIM) check_dim_range(int64{dim} + 1);
+            const float x = decimal_to_float4(start, end, lit);
+            v->x[dim++] = x;
+            p = end;
+            while (is_space(*p)) ++p;
+            if (*p == ',') {
+                ++p;
+                continue;
+            }
+            if (*p == ']') {
+                ++p;
+                break;
+            }
+            if (*p == '\0') malformed(lit, "Unexpected end of input.");
+            bad_syntax(lit);
+        }
+    }
+    while (is_space(*p)) ++p;
+    if (*p != '\0') malformed(lit, "Junk after closing right bracket.");
+    check_dim_range(dim);
+    SET_VARSIZE(v, piramid::pg::vector_size(dim));
+    v->dim = static_cast<int16>(dim);
+    v->unused = 0;
+    return v;
+}
+
+// Shortest decimal text that reads back as the same float4 (Ryu, as float4out uses when
+// extra_float_digits > 0), independent of extra_float_digits.
+char* format_vector(const Vector* v) {
+    // Each element takes at most FLOAT_SHORTEST_DECIMAL_LEN - 1 characters plus a separator.
+    char* buf =
+        static_cast<char*>(palloc(3 + static_cast<Size>(v->dim) * FLOAT_SHORTEST_DECIMAL_LEN));
+    char* out = buf;
+    *out++ = '[';
+    for (int i = 0; i < v->dim; ++i) {
+        if (i > 0) *out++ = ',';
+        out += float_to_shortest_decimal_bufn(v->x[i], out);
+    }
+    *out++ = ']';
+    *out = '\0';
+    return buf;
+}
+
+}  // namespace
+
+// vector_in(cstring, oid, integer) RETURNS vector
+PIRAMID_FUNCTION(vector_in) {
+    const char* lit = PG_GETARG_CSTRING(0);
+    const int32 typmod = PG_GETARG_INT32(2);
+    return guard([&]() -> Datum {
+        Vector* v = parse_vector(lit);
+        check_typmod_dims(v->dim, typmod);
+        PG_RETURN_POINTER(v);
+    });
+}
+
+// vector_out(vector) RETURNS cstring
+PIRAMID_FUNCTION(vector_out) {
+    return guard([&]() -> Datum {
+        const Vector* v = PIRAMID_GETARG_VECTOR(0);
+        PG_RETURN_CSTRING(format_vector(v));
+    });
+}
+
+// vector_typmod_in(cstring[]) RETURNS integer: the typmod is the dimension count itself.
+PIRAMID_FUNCTION(vector_typmod_in) {
+    return guard([&]() -> Datum {
+        ArrayType* mods = PG_GETARG_ARRAYTYPE_P(0);
+        int n = 0;
+        const int32* values = ArrayGetIntegerTypmods(mods, &n);
+        if (n != 1) {
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("invalid type modifier for type vector"),
+                            errdetail("Type vector takes exactly one modifier: its dimensions.")));
+        }
+        if (values[0] < 1) {
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("dimensions for type vector must be at least 1")));
+        }
+        if (values[0] > PIRAMID_VECTOR_MAX_DIM) {
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("dimensions for type vector cannot exceed %d",
+                                   PIRAMID_VECTOR_MAX_DIM)));
+        }
+        PG_RETURN_INT32(values[0]);
+    });
+}
+
+// vector_typmod_out(integer) RETURNS cstring: "(n)", or "" for no typmod.
+PIRAMID_FUNCTION(vector_typmod_out) {
+    const int32 typmod = PG_GETARG_INT32(0);
+    return guard([&]() -> Datum {
+        PG_RETURN_CSTRING(typmod >= 0 ? psprintf("(%d)", typmod) : pstrdup(""));
+    });
+}
+
+// vector_recv(internal, oid, integer) RETURNS vector. Wire format: uint16 dim, uint16 unused
+// (must be 0), dim x float4, all in network byte order, and nothing after.
+PIRAMID_FUNCTION(vector_recv) {
+    StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    const int32 typmod = PG_GETARG_INT32(2);
+    return guard([&]() -> Datum {
+        const int64 header_left = int64{buf->len} - buf->cursor;
+        if (header_left < 4) {
+            bad_binary(psprintf("The header needs 4 bytes, got %lld.",
+                                static_cast<long long>(header_left)));
+        }
+        const int dim = static_cast<int>(pq_getmsgint(buf, 2));
+        const int unused = static_cast<int>(pq_getmsgint(buf, 2));
+        if (unused != 0) bad_binary(psprintf("The unused header field must be 0, got %d.", unused));
+        check_dim_range(dim);
+        const int64 left = int64{buf->len} - buf->cursor;
+        const int64 want = int64{dim} * 4;
+        if (left != want) {
+            bad_binary(psprintf("Expected %lld bytes of values for %d dimensions, got %lld.",
+                                static_cast<long long>(want), dim, static_cast<long long>(left)));
+        }
+        check_typmod_dims(dim, typmod);
+        Vector* v = vector_alloc(dim);
+        for (int i = 0; i < dim; ++i) {
+            v->x[i] = pq_getmsgfloat4(buf);
+            check_element(v->x[i]);
+        }
+        PG_RETURN_POINTER(v);
+    });
+}
+
+// vector_send(vector) RETURNS bytea
+PIRAMID_FUNCTION(vector_send) {
+    return guard([&]() -> Datum {
+        const Vector* v = PIRAMID_GETARG_VECTOR(0);
+        StringInfoData buf;
+        pq_begintypsend(&buf);
+        pq_sendint16(&buf, static_cast<uint16>(v->dim));
+        pq_sendint16(&buf, 0);
+        for (int i = 0; i < v->dim; ++i) pq_sendfloat4(&buf, v->x[i]);
+        PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+    });
+}
+
+// vector(vector, integer, boolean) RETURNS vector: the length-coercion cast that enforces
+// vector(n) wherever Postgres coerces a value to a column or a typed expression.
+PIRAMID_FUNCTION(vector) {
+    return guard([&]() -> Datum {
+        Vector* v = PIRAMID_GETARG_VECTOR(0);
+        check_typmod_dims(v->dim, PG_GETARG_INT32(1));
+        PG_RETURN_POINTER(v);
+    });
+}
+
+// array_to_vector(integer[] | real[] | double precision[] | numeric[], integer, boolean)
+PIRAMID_FUNCTION(array_to_vector) {
+    return guard([&]() -> Datum {
+        ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
+        const int32 typmod = PG_GETARG_INT32(1);
+        if (ARR_NDIM(a) > 1) {
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                            errmsg("array must be 1-D to convert to vector")));
+        }
+        const int n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+        check_dim_range(n);
+        if (array_contains_nulls(a)) {
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("array must not contain nulls to convert to vector")));
+        }
+        check_typmod_dims(n, typmod);
+
+        const Oid elemtype = ARR_ELEMTYPE(a);
+        if (elemtype != INT4OID && elemtype != FLOAT4OID && elemtype != FLOAT8OID &&
+            elemtype != NUMERICOID) {
+            ereport(ERROR,
+                    (errcode(ERRCODE_DATATYPE_MISMATCH),
+                     errmsg("cannot convert %s to vector", format_type_be(ARR_ELEMTYPE(a)))));
+        }
+        int16 typlen;
+        bool typbyval;
+        char typalign;
+        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+        Datum* elems = nullptr;
+        int count = 0;
+        deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, nullptr, &count);
+
+        Vector* v = vector_alloc(count);
+        for (int i = 0; i < count; ++i) {
+            float x = 0.0f;
+            switch (elemtype) {
+                case INT4OID:
+                    x = static_cast<float>(DatumGetInt32(elems[i]));
+                    break;
+                case FLOAT4OID:
+                    x = DatumGetFloat4(elems[i]);
+                    check_element(x);
+                    break;
+                case FLOAT8OID: {
+                    const double d = DatumGetFloat8(elems[i]);
+                    if (std::isnan(d)) check_element(NAN);
+                    if (std::isinf(d)) check_element(INFINITY);
+                    x = static_cast<float>(d);
+                    if (std::isinf(x)) {
+                        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                                        errmsg("\"%g\" is out of range for type vector", d)));
+                    }
+                    break;
+                }
+                default: {  // NUMERICOID
+                    const Numeric num = DatumGetNumeric(elems[i]);
+                    if (numeric_is_nan(num)) check_element(NAN);
+                    if (numeric_is_inf(num)) check_element(INFINITY);
+                    // One rounding, decimal to float4, as text input does.
+                    const char* s = DatumGetCString(DirectFunctionCall1(numeric_out, elems[i]));
+                    x = decimal_to_float4(s, s + strlen(s), s);
+                    break;
+                }
+            }
+            v->x[i] = x;
+        }
+        PG_RETURN_POINTER(v);
+    });
+}
+
+// vector_to_float4(vector, integer, boolean) RETURNS real[]
+PIRAMID_FUNCTION(vector_to_float4) {
+    return guard([&]() -> Datum {
+        const Vector* v = PIRAMID_GETARG_VECTOR(0);
+        Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * v->dim));
+        for (int i = 0; i < v->dim; ++i) d[i] = Float4GetDatum(v->x[i]);
+        PG_RETURN_POINTER(
+            construct_array(d, v->dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT));
+    });
+}
+
+// vector_to_float8(vector, integer, boolean) RETURNS double precision[] (exact widening)
+PIRAMID_FUNCTION(vector_to_float8) {
+    return guard([&]() -> Datum {
+        const Vector* v = PIRAMID_GETARG_VECTOR(0);
+        Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * v->dim));
+        for (int i = 0; i < v->dim; ++i) d[i] = Float8GetDatum(static_cast<double>(v->x[i]));
+        PG_RETURN_POINTER(construct_array(d, v->dim, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+                                          TYPALIGN_DOUBLE));
+    });
+}
+
+// vector_to_numeric(vector, integer, boolean) RETURNS numeric[]: each element as its shortest
+// exact decimal (the same digits the text output shows).
+PIRAMID_FUNCTION(vector_to_numeric) {
+    return guard([&]() -> Datum {
+        const Vector* v = PIRAMID_GETARG_VECTOR(0);
+        Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * v->dim));
+        char text[FLOAT_SHORTEST_DECIMAL_LEN];
+        for (int i = 0; i < v->dim; ++i) {
+            float_to_shortest_decimal_buf(v->x[i], text);
+            d[i] = DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+                                       ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+        }
+        PG_RETURN_POINTER(construct_array(d, v->dim, NUMERICOID, -1, false, TYPALIGN_INT));
+    });
+}
+
+// vector_to_int4(vector, integer, boolean) RETURNS integer[]: rounds half to even, as real to
+// integer does; values beyond the integer range are an error.
+PIRAMID_FUNCTION(vector_to_int4) {
+    return guard([&]() -> Datum {
+        const Vector* v = PIRAMID_GETARG_VECTOR(0);
+        Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * v->dim));
+        for (int i = 0; i < v->dim; ++i) {
+            const float r = std::rint(v->x[i]);
+            // 2^31 is exact in float; every float below it in magnitude fits in int32.
+            if (!(r >= -2147483648.0f && r < 2147483648.0f)) {
+                ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+                                errmsg("integer out of range")));
+            }
+            d[i] = Int32GetDatum(static_cast<int32>(r));
+        }
+        PG_RETURN_POINTER(construct_array(d, v->dim, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+    });
+}
