@@ -21,7 +21,7 @@ REGRESS = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lstdc++ -pthread -ldl
-EXTRA_CLEAN = $(OBJS:.o=.d) build
+EXTRA_CLEAN = .deps build
 
 # Debian's PostgreSQL is built with LLVM JIT; we do not ship bitcode for inlining.
 override with_llvm = no
@@ -33,21 +33,24 @@ include $(PGXS)
 PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
 PIRAMID_WERROR ?= -Werror
 PIRAMID_CXXFLAGS = -std=c++20 -O2 -g -fPIC -pthread -Wall -Wextra $(PIRAMID_WERROR) \
-	-fno-omit-frame-pointer -MMD -MP -Isrc
+	-fno-omit-frame-pointer -MMD -MP -MF .deps/$(subst /,__,$@).d -Isrc
 
 # The pure core is compiled without any Postgres include path: it cannot see postgres.h.
-src/core/%.o: src/core/%.cpp
+src/core/%.o: src/core/%.cpp | .deps
 	$(CXX) $(PIRAMID_CXXFLAGS) -c $< -o $@
 
 # The glue includes the server headers as system headers (PG15's headers are not -Wextra clean
 # in C++).
-src/pg/%.o: src/pg/%.cpp
+src/pg/%.o: src/pg/%.cpp | .deps
 	$(CXX) $(PIRAMID_CXXFLAGS) -isystem $(PG_INCLUDE_SERVER) -c $< -o $@
 
 $(DATA_built): $(SQL_FRAGMENTS)
 	cat $^ > $@
 
--include $(OBJS:.o=.d)
+-include $(wildcard .deps/*.d)
+
+.deps:
+	mkdir -p $@
 
 .PHONY: test demo unit
 test:

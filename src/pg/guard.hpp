@@ -86,10 +86,13 @@ auto call_pg(F&& fn) -> decltype(fn()) {
         if (edata != nullptr) throw PgException(edata);
     } else {
         static_assert(std::is_trivially_copyable_v<R>, "call_pg returns plain values only");
-        R volatile result{};
+        // Written through a pointer so it lives in memory (not a register) across sigsetjmp;
+        // read only when no longjmp happened.
+        R result{};
+        R* volatile slot = &result;
         PG_TRY();
         {
-            result = fn();
+            *slot = fn();
         }
         PG_CATCH();
         {

@@ -1,0 +1,348 @@
+// CREATE INDEX for hnsw: the heap is scanned on the backend thread into the core's in-memory
+// Builder; worker threads (core code only) build the graph while the backend thread reports
+// progress and polls for interrupts; then the backend writes the pages in bulk, ordered so that
+// graph neighbours tend to share pages, and WAL-logs them with log_newpage_range. When the graph
+// outgrows maintenance_work_mem, what was loaded is written out and the rest is inserted on disk.
+#include "pg/am/hnsw_am.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/backend_progress.h"
+#include "utils/memutils.h"
+}
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "core/hnsw/builder.hpp"
+#include "pg/owned.hpp"
+
+namespace piramid::pg::hnsw {
+
+namespace {
+
+using piramid::hnsw::Builder;
+
+uint64_t pack_tid(ItemPointer tid) {
+    return (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(tid)) << 16) |
+           ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
+void unpack_tid(uint64_t label, ItemPointer tid) {
+    ItemPointerSet(tid, static_cast<BlockNumber>(label >> 16),
+                   static_cast<OffsetNumber>(label & 0xFFFF));
+}
+
+struct BuildState {
+    Relation heap;
+    Relation index;
+    distance::Metric metric;
+    int dims;
+    int m;
+    int ef_construction;
+    int max_level;
+    int threads;
+    bool on_disk;
+    bool flushed;
+    double indexed;
+    MemoryContext tmpcxt;
+    float* vecbuf;
+    OwnedBox<Builder>* builder;
+};
+
+void write_meta_page_new(Relation index, ForkNumber fork, const MetaData& meta) {
+    Buffer buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);
+    if (BufferGetBlockNumber(buf) != kMetaBlock)
+        elog(ERROR, "hnsw meta page of \"%s\" is not block 0", RelationGetRelationName(index));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    START_CRIT_SECTION();
+    init_meta_page(BufferGetPage(buf), meta);
+    MarkBufferDirty(buf);
+    if (fork == INIT_FORKNUM) log_newpage_buffer(buf, true);
+    END_CRIT_SECTION();
+    UnlockReleaseBuffer(buf);
+}
+
+void update_meta_entry(Relation index, NodeId entry, int entry_level, BlockNumber insert_hint,
+                       bool wal) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (wal) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page page = GenericXLogRegisterBuffer(st, buf, 0);
+        MetaData* meta = page_meta(page);
+        meta->entry = entry;
+        meta->entry_level = static_cast<int16>(entry_level);
+        meta->insert_hint = insert_hint;
+        GenericXLogFinish(st);
+    } else {
+        MetaData* meta = page_meta(BufferGetPage(buf));
+        meta->entry = entry;
+        meta->entry_level = static_cast<int16>(entry_level);
+        meta->insert_hint = insert_hint;
+        MarkBufferDirty(buf);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
+// Runs the worker threads over everything loaded so far, polling for interrupts.
+void run_builder(BuildState* st) {
+    Builder* b = st->builder->object;
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(b->size()));
+    b->start(st->threads);
+    try {
+        while (!b->wait_for(std::chrono::milliseconds(50))) {
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+                                         static_cast<int64>(b->inserted()));
+            check_for_interrupts();
+        }
+        b->join();
+    } catch (...) {
+        // Stop and join the workers before the error leaves this frame.
+        release(st->builder);
+        throw;
+    }
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(b->size()));
+}
+
+// Writes the in-memory graph to pages 1.. and points the meta page at its entry.
+void write_graph(BuildState* st) {
+    Builder* b = st->builder->object;
+    const size_t n = b->size();
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+    const std::vector<NodeId> order = b->locality_order();
+    // Place elements in order, filling pages.
+    std::vector<NodeId> ids(n, kInvalidNode);
+    const Size page_space = max_element_size() + sizeof(ItemIdData);
+    BlockNumber blk = 1;
+    OffsetNumber off = 0;
+    Size used = 0;
+    for (NodeId item : order) {
+        const Size need = element_size(st->dims, st->m, b->level(item)) + sizeof(ItemIdData);
+        if (off == 0 || used + need > page_space || off >= (1u << kNodeOffsetBits) - 1) {
+            if (off != 0) ++blk;
+            off = 0;
+            used = 0;
+        }
+        ++off;
+        used += need;
+        if (blk >= kMaxBlocks)
+            throw Error(Errc::kOutOfMemory, "hnsw index would exceed the maximum of " +
+                                                std::to_string(kMaxBlocks) + " pages");
+        ids[item] = pack_node(blk, off);
+    }
+    const BlockNumber last_blk = n > 0 ? blk : 0;
+
+    PGAlignedBlock image;
+    auto* tuple = static_cast<char*>(call_pg([] { return palloc(max_element_size()); }));
+    const int dims = st->dims, m = st->m;
+    size_t pos = 0;
+    for (BlockNumber b_no = 1; b_no <= last_blk; ++b_no) {
+        Page page = image.data;
+        init_page(page, kElementPage);
+        for (; pos < n && node_block(ids[order[pos]]) == b_no; ++pos) {
+            const NodeId item = order[pos];
+            const int level = b->level(item);
+            const Size size = element_size(dims, m, level);
+            std::memset(tuple, 0, size);
+            auto* e = reinterpret_cast<ElementHeader*>(tuple);
+            e->level = static_cast<uint8>(level);
+            const auto labels = b->labels(item);
+            e->ntids = static_cast<uint8>(std::min<size_t>(labels.size(), kMaxHeapTids));
+            for (int t = 0; t < e->ntids; ++t) unpack_tid(labels[t], &e->tids[t]);
+            std::memcpy(element_vector(e), b->vector(item), sizeof(float) * dims);
+            for (int l = 0; l <= level; ++l) {
+                NodeId* list = element_neighbors(e, dims, m, l);
+                const int cap = level_capacity(m, l);
+                const auto nb = b->neighbors(item, l);
+                int k = 0;
+                for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = ids[nb[k]];
+                for (; k < cap; ++k) list[k] = kInvalidNode;
+            }
+            const OffsetNumber got = PageAddItem(page, reinterpret_cast<Item>(tuple), size,
+                                                 InvalidOffsetNumber, false, false);
+            if (got != node_offset(ids[item]))
+                throw Error(Errc::kInternal, "hnsw build: page layout mismatch");
+        }
+        call_pg([&] {
+            Buffer buf = ReadBufferExtended(st->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+            LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+            if (BufferGetBlockNumber(buf) != b_no)
+                elog(ERROR, "hnsw build: unexpected block %u", BufferGetBlockNumber(buf));
+            std::memcpy(BufferGetPage(buf), image.data, BLCKSZ);
+            MarkBufferDirty(buf);
+            UnlockReleaseBuffer(buf);
+            CHECK_FOR_INTERRUPTS();
+        });
+    }
+    call_pg([&] { pfree(tuple); });
+    const NodeId entry = n > 0 ? ids[b->entry_point()] : kInvalidNode;
+    const int entry_level = n > 0 ? b->max_level() : -1;
+    call_pg([&] { update_meta_entry(st->index, entry, entry_level, last_blk ? last_blk : 1, false); });
+    st->indexed += static_cast<double>(n);
+}
+
+// Builds what was loaded, writes it and WAL-logs every page written so far.
+void flush_in_memory(BuildState* st) {
+    if (st->flushed) return;
+    st->flushed = true;
+    if (st->builder->object->size() > 0) {
+        run_builder(st);
+        write_graph(st);
+    }
+    release(st->builder);
+    call_pg([&] {
+        if (RelationNeedsWAL(st->index))
+            log_newpage_range(st->index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(st->index),
+                              true);
+    });
+}
+
+extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
+                               bool /*alive*/, void* state) {
+    auto* st = static_cast<BuildState*>(state);
+    if (isnull[0]) return;
+    MemoryContext old = MemoryContextSwitchTo(st->tmpcxt);
+    const Vector* v = PIRAMID_DatumGetVector(values[0]);
+    if (v->dim != st->dims)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %d dimensions, not %d", st->dims, v->dim)));
+    const bool ok = prepare_vector(st->metric, v, st->vecbuf);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(st->tmpcxt);
+    if (!ok) return;  // zero vector under cosine: not indexable
+    guard([&] {
+        if (!st->on_disk) {
+            if (st->builder->object->add(st->vecbuf, pack_tid(tid))) {
+                st->indexed += 0;  // counted when written
+                return;
+            }
+            const double loaded = static_cast<double>(st->builder->object->size());
+            call_pg([&] {
+                ereport(NOTICE,
+                        (errmsg("hnsw graph no longer fits in maintenance_work_mem after %.0f "
+                                "vectors; continuing on disk",
+                                loaded),
+                         errdetail("The rest of the build inserts one vector at a time, which "
+                                   "is much slower."),
+                         errhint("Increase maintenance_work_mem to build in memory.")));
+            });
+            flush_in_memory(st);
+            st->on_disk = true;
+        }
+        insert_on_disk(index, st->vecbuf, tid);
+        st->indexed += 1;
+    });
+}
+
+}  // namespace
+
+extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info) {
+    if (RelationGetNumberOfBlocks(index) != 0)
+        elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+    const int dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    if (dims < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("column does not have dimensions"),
+                        errhint("Declare the column with a dimension count, e.g. vector(3).")));
+    if (dims > kMaxIndexDims)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %d dimensions for hnsw index",
+                               kMaxIndexDims)));
+    const int m = option_m(index);
+    const int efc = option_ef_construction(index);
+    const int max_level = max_level_for(dims, m);
+    if (max_level < 0) {
+        int max_dims = dims;
+        while (max_dims > 1 && max_level_for(max_dims, m) < 0) --max_dims;
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("vector(%d) is too large for an hnsw index with m = %d", dims, m),
+                 errdetail("An element needs %zu bytes; a page holds at most %zu.",
+                           static_cast<size_t>(element_size(dims, m, 0)),
+                           static_cast<size_t>(max_element_size())),
+                 errhint("Use at most %d dimensions with m = %d, or a smaller m.", max_dims, m)));
+    }
+    const distance::Metric metric = index_metric(index);
+
+    MetaData meta;
+    std::memset(&meta, 0, sizeof(meta));
+    meta.magic = kMagic;
+    meta.version = kFormatVersion;
+    meta.dims = static_cast<uint32>(dims);
+    meta.m = static_cast<uint16>(m);
+    meta.ef_construction = static_cast<uint16>(efc);
+    meta.metric = static_cast<uint8>(metric);
+    meta.max_level = static_cast<uint8>(max_level);
+    meta.entry_level = -1;
+    meta.entry = kInvalidNode;
+    meta.insert_hint = 1;
+    write_meta_page_new(index, MAIN_FORKNUM, meta);
+
+    auto* st = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
+    st->heap = heap;
+    st->index = index;
+    st->metric = metric;
+    st->dims = dims;
+    st->m = m;
+    st->ef_construction = efc;
+    st->max_level = max_level;
+    {
+        const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+        st->threads = std::max(1, std::min<int>(max_parallel_maintenance_workers + 1, hw));
+    }
+    st->tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
+                                       ALLOCSET_DEFAULT_SIZES);
+    st->vecbuf = static_cast<float*>(palloc(sizeof(float) * dims));
+
+    guard([&] {
+        piramid::hnsw::Params p{};
+        p.dim = static_cast<size_t>(dims);
+        p.metric = metric;
+        p.m = m;
+        p.ef_construction = efc;
+        p.seed = 0x5EED;
+        p.max_level = max_level;
+        st->builder = make_owned<Builder>(CurrentMemoryContext, p,
+                                          static_cast<size_t>(maintenance_work_mem) * 1024);
+    });
+
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
+    const double reltuples =
+        table_index_build_scan(heap, index, info, true, true, build_callback, st, nullptr);
+    guard([&] { flush_in_memory(st); });
+
+    auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
+    result->heap_tuples = reltuples;
+    result->index_tuples = st->indexed;
+    return result;
+}
+
+extern "C" void hnsw_buildempty(Relation index) {
+    const int dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    const int m = option_m(index);
+    MetaData meta;
+    std::memset(&meta, 0, sizeof(meta));
+    meta.magic = kMagic;
+    meta.version = kFormatVersion;
+    meta.dims = static_cast<uint32>(dims);
+    meta.m = static_cast<uint16>(m);
+    meta.ef_construction = static_cast<uint16>(option_ef_construction(index));
+    meta.metric = static_cast<uint8>(index_metric(index));
+    meta.max_level = static_cast<uint8>(std::max(0, max_level_for(dims, m)));
+    meta.entry_level = -1;
+    meta.entry = kInvalidNode;
+    meta.insert_hint = 1;
+    write_meta_page_new(index, INIT_FORKNUM, meta);
+}
+
+}  // namespace piramid::pg::hnsw

@@ -1,0 +1,249 @@
+// The hnsw access method handler, reloptions, cost estimate and opclass validation.
+#include "pg/am/hnsw_am.hpp"
+
+extern "C" {
+#include "access/amvalidate.h"
+#include "catalog/pg_amop.h"
+#include "catalog/pg_amproc.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "commands/vacuum.h"
+#include "optimizer/optimizer.h"
+#include "utils/catcache.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+#include "utils/syscache.h"
+#include "common/pg_prng.h"
+#include "commands/progress.h"
+#include "utils/float.h"
+}
+
+#include <cmath>
+#include <cstring>
+
+namespace piramid::pg::hnsw {
+
+namespace {
+relopt_kind g_relopt_kind;
+}
+
+void register_reloptions() {
+    g_relopt_kind = add_reloption_kind();
+    add_int_reloption(g_relopt_kind, "m", "Maximum number of connections per element per layer",
+                      kDefaultM, kMinM, kMaxM, AccessExclusiveLock);
+    add_int_reloption(g_relopt_kind, "ef_construction",
+                      "Size of the dynamic candidate list for construction",
+                      kDefaultEfConstruction, kMinEfConstruction, kMaxEfConstruction,
+                      AccessExclusiveLock);
+}
+
+extern "C" bytea* hnsw_options(Datum reloptions, bool validate) {
+    static const relopt_parse_elt tab[] = {
+        {"m", RELOPT_TYPE_INT, offsetof(Options, m)},
+        {"ef_construction", RELOPT_TYPE_INT, offsetof(Options, ef_construction)},
+    };
+    bytea* result = static_cast<bytea*>(
+        build_reloptions(reloptions, validate, g_relopt_kind, sizeof(Options), tab, 2));
+    if (result != nullptr && validate) {
+        auto* opts = reinterpret_cast<Options*>(result);
+        if (opts->ef_construction < 2 * opts->m)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("ef_construction must be greater than or equal to 2 * m"),
+                     errdetail("ef_construction is %d and m is %d.", opts->ef_construction,
+                               opts->m)));
+    }
+    return result;
+}
+
+int option_m(Relation index) {
+    auto* opts = reinterpret_cast<Options*>(index->rd_options);
+    return opts ? opts->m : kDefaultM;
+}
+
+int option_ef_construction(Relation index) {
+    auto* opts = reinterpret_cast<Options*>(index->rd_options);
+    return opts ? opts->ef_construction : kDefaultEfConstruction;
+}
+
+distance::Metric index_metric(Relation index) {
+    Oid proc = index_getprocid(index, 1, 1);
+    char* name = get_func_name(proc);
+    if (name == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                        errmsg("hnsw opclass has no distance support function")));
+    distance::Metric metric;
+    if (std::strcmp(name, "vector_l2_squared_distance") == 0 ||
+        std::strcmp(name, "l2_distance") == 0)
+        metric = distance::Metric::kL2;
+    else if (std::strcmp(name, "vector_negative_inner_product") == 0)
+        metric = OidIsValid(index_getprocid(index, 1, 2)) ? distance::Metric::kCosine
+                                                           : distance::Metric::kInnerProduct;
+    else if (std::strcmp(name, "l1_distance") == 0)
+        metric = distance::Metric::kL1;
+    else
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("hnsw does not support distance function %s", name)));
+    return metric;
+}
+
+bool prepare_vector(distance::Metric metric, const Vector* v, float* out) {
+    const int dims = v->dim;
+    if (metric != distance::Metric::kCosine) {
+        std::memcpy(out, v->x, sizeof(float) * dims);
+        return true;
+    }
+    double norm = 0.0;
+    for (int i = 0; i < dims; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
+    if (!(norm > 0.0) || !std::isfinite(norm)) return false;
+    const double inv = 1.0 / std::sqrt(norm);
+    for (int i = 0; i < dims; ++i) out[i] = static_cast<float>(v->x[i] * inv);
+    return true;
+}
+
+int random_level(int m, int max_level) {
+    const double ml = 1.0 / std::log(static_cast<double>(m));
+    double u = pg_prng_double(&pg_global_prng_state);
+    if (u <= 0.0) u = 1e-300;
+    int level = static_cast<int>(std::floor(-std::log(u) * ml));
+    return level > max_level ? max_level : level;
+}
+
+extern "C" char* hnsw_buildphasename(int64 phase) {
+    switch (phase) {
+        case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE: return const_cast<char*>("initializing");
+        case kPhaseLoad: return const_cast<char*>("loading tuples");
+        case kPhaseWrite: return const_cast<char*>("writing pages");
+        default: return nullptr;
+    }
+}
+
+extern "C" void hnsw_costestimate(PlannerInfo* root, IndexPath* path, double loop_count,
+                                  Cost* startup, Cost* total, Selectivity* selectivity,
+                                  double* correlation, double* pages) {
+    // Only ORDER BY <distance operator> scans make sense for this index.
+    if (path->indexorderbys == NIL) {
+        *startup = get_float8_infinity();
+        *total = get_float8_infinity();
+        *selectivity = 0;
+        *correlation = 0;
+        *pages = 0;
+        return;
+    }
+    GenericCosts costs;
+    std::memset(&costs, 0, sizeof(costs));
+    IndexOptInfo* index = path->indexinfo;
+    const double tuples = index->tuples > 1 ? index->tuples : 1;
+    int m = kDefaultM;
+    {
+        Relation rel = index_open(index->indexoid, NoLock);
+        m = option_m(rel);
+        index_close(rel, NoLock);
+    }
+    // A search expands about ef_search nodes per layer-0 pass and computes distances to their
+    // neighbours (up to 2m each, fewer once visited): the work grows with ef and log(n), not n.
+    const double levels = std::max(1.0, std::log(tuples) / std::log(static_cast<double>(m)));
+    double visited = static_cast<double>(g_ef_search) * 2.0 * m * 0.5 + levels * m;
+    if (visited > tuples) visited = tuples;
+    costs.numIndexTuples = visited;
+    genericcostestimate(root, path, loop_count, &costs);
+    // Pages: each visited node costs about one page access, mostly cached.
+    // All the work happens before the first tuple is returned.
+    *startup = costs.indexTotalCost;
+    *total = costs.indexTotalCost;
+    *selectivity = costs.indexSelectivity;
+    *correlation = 0;
+    *pages = costs.numIndexPages;
+}
+
+extern "C" bool hnsw_validate(Oid opclassoid) {
+    // Checks that the opclass has an ORDER BY operator and a distance support function.
+    HeapTuple tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+    if (!HeapTupleIsValid(tup)) elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+    auto* form = reinterpret_cast<Form_pg_opclass>(GETSTRUCT(tup));
+    Oid opfamily = form->opcfamily;
+    char* name = pstrdup(NameStr(form->opcname));
+    ReleaseSysCache(tup);
+
+    bool ok = true;
+    bool has_order = false, has_dist = false;
+    CatCList* oprs = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamily));
+    for (int i = 0; i < oprs->n_members; i++) {
+        auto* op = reinterpret_cast<Form_pg_amop>(GETSTRUCT(&oprs->members[i]->tuple));
+        if (op->amoppurpose == AMOP_ORDER && op->amopstrategy == 1) has_order = true;
+    }
+    ReleaseCatCacheList(oprs);
+    CatCList* procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamily));
+    for (int i = 0; i < procs->n_members; i++) {
+        auto* p = reinterpret_cast<Form_pg_amproc>(GETSTRUCT(&procs->members[i]->tuple));
+        if (p->amprocnum == 1) has_dist = true;
+        if (p->amprocnum < 1 || p->amprocnum > 3) {
+            ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+                           errmsg("hnsw operator class \"%s\" has invalid support function %d",
+                                  name, p->amprocnum)));
+            ok = false;
+        }
+    }
+    ReleaseCatCacheList(procs);
+    if (!has_order) {
+        ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+                       errmsg("hnsw operator class \"%s\" has no ORDER BY operator", name)));
+        ok = false;
+    }
+    if (!has_dist) {
+        ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+                       errmsg("hnsw operator class \"%s\" has no distance function", name)));
+        ok = false;
+    }
+    return ok;
+}
+
+}  // namespace piramid::pg::hnsw
+
+using namespace piramid::pg::hnsw;
+
+PIRAMID_FUNCTION(hnswhandler) {
+    IndexAmRoutine* am = makeNode(IndexAmRoutine);
+    am->amstrategies = 0;
+    am->amsupport = 3;
+    am->amoptsprocnum = 0;
+    am->amcanorder = false;
+    am->amcanorderbyop = true;
+    am->amcanbackward = false;
+    am->amcanunique = false;
+    am->amcanmulticol = false;
+    am->amoptionalkey = true;
+    am->amsearcharray = false;
+    am->amsearchnulls = false;
+    am->amstorage = false;
+    am->amclusterable = false;
+    am->ampredlocks = false;
+    am->amcanparallel = false;
+    am->amcaninclude = false;
+    am->amusemaintenanceworkmem = false;
+    am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+    am->amkeytype = InvalidOid;
+    am->ambuild = hnsw_build;
+    am->ambuildempty = hnsw_buildempty;
+    am->aminsert = hnsw_insert;
+    am->ambulkdelete = hnsw_bulkdelete;
+    am->amvacuumcleanup = hnsw_vacuumcleanup;
+    am->amcanreturn = nullptr;
+    am->amcostestimate = hnsw_costestimate;
+    am->amoptions = hnsw_options;
+    am->amproperty = nullptr;
+    am->ambuildphasename = hnsw_buildphasename;
+    am->amvalidate = hnsw_validate;
+    am->amadjustmembers = nullptr;
+    am->ambeginscan = hnsw_beginscan;
+    am->amrescan = hnsw_rescan;
+    am->amgettuple = hnsw_gettuple;
+    am->amgetbitmap = nullptr;
+    am->amendscan = hnsw_endscan;
+    am->ammarkpos = nullptr;
+    am->amrestrpos = nullptr;
+    am->amestimateparallelscan = nullptr;
+    am->aminitparallelscan = nullptr;
+    am->amparallelrescan = nullptr;
+    PG_RETURN_POINTER(am);
+}

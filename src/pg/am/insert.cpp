@@ -1,0 +1,230 @@
+// aminsert for hnsw, and the on-disk insertion path shared with the build's continuation.
+//
+// Concurrency: inserts hold the heavyweight page lock on the meta block in share mode, so many
+// sessions insert at once; VACUUM's repair phase takes it exclusively. Neighbour lists are
+// updated by compare-and-swap under an exclusive buffer lock (one page at a time), so
+// concurrent inserts never lose each other's links silently and never hold two content locks.
+#include "pg/am/hnsw_am.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+#include <cstring>
+
+#include "core/hnsw/insert.hpp"
+#include "core/hnsw/search.hpp"
+#include "pg/storage/buffer_store.hpp"
+
+namespace piramid::pg::hnsw {
+
+namespace {
+
+void fill_element(char* tuple, Size size, int dims, int m, int level, const float* vec,
+                  ItemPointer tid) {
+    std::memset(tuple, 0, size);
+    auto* e = reinterpret_cast<ElementHeader*>(tuple);
+    e->level = static_cast<uint8>(level);
+    e->ntids = 1;
+    e->tids[0] = *tid;
+    std::memcpy(element_vector(e), vec, sizeof(float) * dims);
+    for (int l = 0; l <= level; ++l) {
+        NodeId* list = element_neighbors(e, dims, m, l);
+        for (int k = 0; k < level_capacity(m, l); ++k) list[k] = kInvalidNode;
+    }
+}
+
+// Tries to place the tuple on `buf` (exclusively locked): a free slot that is large enough, or
+// new space. Returns the offset used or InvalidOffsetNumber.
+OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size) {
+    Page page = BufferGetPage(buf);
+    if (!page_is(page, kElementPage)) return InvalidOffsetNumber;
+    const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+        ItemId iid = PageGetItemId(page, off);
+        if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < size) continue;
+        auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
+        if (!(e->flags & kFree)) continue;
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        ItemId piid = PageGetItemId(p, off);
+        char* dst = reinterpret_cast<char*>(PageGetItem(p, piid));
+        std::memset(dst, 0, ItemIdGetLength(piid));
+        std::memcpy(dst, tuple, size);
+        GenericXLogFinish(st);
+        return off;
+    }
+    if (static_cast<unsigned>(maxoff) + 1 >= (1u << kNodeOffsetBits) || PageGetFreeSpace(page) < size)
+        return InvalidOffsetNumber;
+    GenericXLogState* st = GenericXLogStart(index);
+    Page p = GenericXLogRegisterBuffer(st, buf, 0);
+    OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
+    if (off == InvalidOffsetNumber) {
+        GenericXLogAbort(st);
+        return InvalidOffsetNumber;
+    }
+    GenericXLogFinish(st);
+    return off;
+}
+
+void set_insert_hint(Relation index, BlockNumber blk) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (page_meta(BufferGetPage(buf))->insert_hint != blk) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        page_meta(p)->insert_hint = blk;
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
+// Writes a new element (empty neighbour lists) and returns its id. Postgres calls only.
+NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size) {
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    BlockNumber blk = hint >= 1 && hint < nblocks ? hint : (nblocks > 1 ? nblocks - 1 : 1);
+    // Walk forward from the hint (VACUUM points it at the first page with a free slot), a
+    // bounded number of pages, before extending the relation.
+    for (int tries = 0; tries < 16 && blk < nblocks; ++tries, ++blk) {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        OffsetNumber off = place_on_page(index, buf, tuple, size);
+        UnlockReleaseBuffer(buf);
+        if (off != InvalidOffsetNumber) {
+            if (blk != hint) set_insert_hint(index, blk);
+            return pack_node(blk, off);
+        }
+    }
+    LockRelationForExtension(index, ExclusiveLock);
+    Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    UnlockRelationForExtension(index, ExclusiveLock);
+    const BlockNumber newblk = BufferGetBlockNumber(buf);
+    if (newblk >= kMaxBlocks)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("hnsw index \"%s\" cannot grow beyond %u pages",
+                               RelationGetRelationName(index), kMaxBlocks)));
+    GenericXLogState* st = GenericXLogStart(index);
+    Page p = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
+    init_page(p, kElementPage);
+    OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
+    if (off == InvalidOffsetNumber) elog(ERROR, "hnsw: element does not fit an empty page");
+    GenericXLogFinish(st);
+    UnlockReleaseBuffer(buf);
+    set_insert_hint(index, newblk);
+    return pack_node(newblk, off);
+}
+
+// Adds tid to an existing element holding exactly this vector. Postgres calls only.
+bool add_tid_to_duplicate(Relation index, NodeId id, const float* vec, int dims,
+                          ItemPointer tid) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    bool added = false;
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    if (e != nullptr && e->flags == 0 && e->ntids < kMaxHeapTids &&
+        std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        ElementHeader* pe = element_at(p, node_offset(id));
+        pe->tids[pe->ntids++] = *tid;
+        GenericXLogFinish(st);
+        added = true;
+    }
+    UnlockReleaseBuffer(buf);
+    return added;
+}
+
+// Makes id the entry point when the graph is empty or its level is higher. Returns the entry
+// to start the search from (kInvalidNode when id became the first element).
+void raise_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    MetaData* meta = page_meta(BufferGetPage(buf));
+    *entry = meta->entry;
+    *entry_level = meta->entry_level;
+    if (meta->entry == kInvalidNode || level > meta->entry_level) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        page_meta(p)->entry = id;
+        page_meta(p)->entry_level = static_cast<int16>(level);
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
+}  // namespace
+
+void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
+    const MetaData meta = call_pg([&] {
+        LockPage(index, kMetaBlock, ShareLock);
+        return read_meta(index);
+    });
+    const int dims = static_cast<int>(meta.dims), m = meta.m;
+    piramid::hnsw::Params params{};
+    params.dim = meta.dims;
+    params.metric = static_cast<distance::Metric>(meta.metric);
+    params.m = m;
+    params.ef_construction = meta.ef_construction;
+    params.max_level = meta.max_level;
+
+    BufferStore store(index, meta);
+    try {
+        // An exact duplicate of an existing element only adds its heap TID there.
+        if (meta.entry != kInvalidNode) {
+            piramid::hnsw::Candidate nearest =
+                piramid::hnsw::greedy_descent(store, vec, meta.entry, meta.entry_level, 0);
+            if (nearest.dist == 0.0f && nearest.id != kInvalidNode) {
+                store.release_pins();
+                if (call_pg([&] { return add_tid_to_duplicate(index, nearest.id, vec, dims, tid); })) {
+                    call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
+                    return;
+                }
+            }
+        }
+        const int level = random_level(m, meta.max_level);
+        const Size size = element_size(dims, m, level);
+        char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
+        fill_element(tuple, size, dims, m, level, vec, tid);
+        const NodeId id = call_pg([&] { return allocate_element(index, meta.insert_hint, tuple, size); });
+        call_pg([&] { pfree(tuple); });
+
+        NodeId entry = kInvalidNode;
+        int entry_level = -1;
+        call_pg([&] { raise_entry(index, id, level, &entry, &entry_level); });
+        if (entry != kInvalidNode) {
+            piramid::hnsw::Scratch scratch;
+            piramid::hnsw::insert(store, id, vec, level, entry, entry_level, params, scratch);
+        }
+        store.release_pins();
+    } catch (...) {
+        store.forget_pins();
+        throw;
+    }
+    call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
+}
+
+extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                            Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
+                            IndexInfo* /*info*/) {
+    if (isnull[0]) return false;
+    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
+                                              ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(cxt);
+    const Vector* v = PIRAMID_DatumGetVector(values[0]);
+    const MetaData meta = read_meta(index);
+    if (v->dim != static_cast<int>(meta.dims))
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %u dimensions, not %d", meta.dims, v->dim)));
+    float* vec = static_cast<float*>(palloc(sizeof(float) * v->dim));
+    if (prepare_vector(static_cast<distance::Metric>(meta.metric), v, vec))
+        guard([&] { insert_on_disk(index, vec, heap_tid); });
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(cxt);
+    return false;
+}
+
+}  // namespace piramid::pg::hnsw

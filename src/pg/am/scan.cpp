@@ -1,0 +1,218 @@
+// Index scans for hnsw: ORDER BY <distance operator> LIMIT k. The search runs in core code
+// (Searcher over the BufferStore); the first amgettuple call does the whole layer-0 search with
+// ef = hnsw.ef_search, later calls hand out the heap TIDs in distance order. With
+// hnsw.iterative_scan the search resumes from its frontier when the executor wants more rows
+// (filters discarded them), until hnsw.max_scan_tuples or the memory bound is reached.
+#include "pg/am/hnsw_am.hpp"
+
+extern "C" {
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+}
+
+#include <algorithm>
+#include <queue>
+#include <vector>
+
+#include "core/hnsw/search.hpp"
+#include "pg/owned.hpp"
+#include "pg/storage/buffer_store.hpp"
+
+namespace piramid::pg::hnsw {
+
+namespace {
+
+using piramid::hnsw::Candidate;
+
+struct FartherFirst {
+    bool operator()(const Candidate& a, const Candidate& b) const {
+        return piramid::hnsw::closer(b, a);
+    }
+};
+
+struct ScanWork {
+    ScanWork(Relation index, const MetaData& meta) : store(index, meta) {}
+    BufferStore store;
+    piramid::hnsw::Searcher<BufferStore> searcher;
+    std::vector<float> query;
+    std::vector<Candidate> batch;
+    size_t pos = 0;
+    // strict_order: results found but not yet safe to return
+    std::priority_queue<Candidate, std::vector<Candidate>, FartherFirst> pending;
+    // heap TIDs of the element being returned
+    ItemPointerData tids[kMaxHeapTids];
+    int ntids = 0;
+    int tid_pos = 0;
+    size_t produced = 0;  // nodes handed out by the searcher
+};
+
+struct ScanOpaque {
+    OwnedBox<ScanWork>* work;
+    MetaData meta;
+    bool started;
+    bool done;
+};
+
+// Fills work->tids with the element's live heap TIDs.
+void load_tids(Relation index, ScanWork* w, NodeId id) {
+    w->ntids = 0;
+    w->tid_pos = 0;
+    int n = 0;
+    ItemPointerData* out = w->tids;
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, node_block(id));
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e != nullptr && !(e->flags & (kDeleted | kFree))) {
+            n = std::min<int>(e->ntids, kMaxHeapTids);
+            for (int i = 0; i < n; ++i) out[i] = e->tids[i];
+        }
+        UnlockReleaseBuffer(buf);
+    });
+    w->ntids = n;
+}
+
+size_t visit_cap() {
+    const double bytes = static_cast<double>(work_mem) * 1024.0 * g_scan_mem_multiplier;
+    // A visited entry and its candidate-queue share cost about 32 bytes.
+    return static_cast<size_t>(std::max(1024.0, bytes / 32.0));
+}
+
+// Pulls the next batch from the searcher into w->batch. Returns false when nothing is left.
+bool refill(ScanOpaque* so, ScanWork* w) {
+    const auto mode = static_cast<IterativeScan>(g_iterative_scan);
+    for (;;) {
+        if (mode == IterativeScan::kStrict) {
+            // Return pending results only once nothing unexplored can be closer.
+            if (!w->pending.empty() &&
+                (w->searcher.exhausted() || w->pending.top().dist <= w->searcher.frontier_min())) {
+                w->batch.assign(1, w->pending.top());
+                w->pending.pop();
+                w->pos = 0;
+                return true;
+            }
+        }
+        if (w->searcher.exhausted()) return false;
+        if (w->produced > 0 && mode == IterativeScan::kOff) return false;
+        if (w->produced >= static_cast<size_t>(g_max_scan_tuples)) return false;
+        std::vector<Candidate>& out = w->batch;
+        w->searcher.next_batch(g_ef_search, out);
+        w->produced += out.size() > 0 ? out.size() : 1;
+        check_for_interrupts();
+        if (mode == IterativeScan::kStrict) {
+            for (const Candidate& c : out) w->pending.push(c);
+            out.clear();
+            continue;
+        }
+        w->pos = 0;
+        if (!out.empty()) return true;
+        if (mode == IterativeScan::kOff) return false;
+    }
+    (void)so;
+}
+
+void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
+    const int dims = static_cast<int>(so->meta.dims);
+    w->query.assign(dims, 0.0f);
+    if (scan->numberOfOrderBys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL)) {
+        Datum d = scan->orderByData[0].sk_argument;
+        const Vector* v = call_pg([&] { return PIRAMID_DatumGetVector(d); });
+        if (v->dim != dims)
+            throw Error(Errc::kDataException, "different vector dimensions " +
+                                                  std::to_string(dims) + " and " +
+                                                  std::to_string(v->dim));
+        if (!prepare_vector(static_cast<distance::Metric>(so->meta.metric), v, w->query.data()))
+            std::fill(w->query.begin(), w->query.end(), 0.0f);
+    }
+    w->batch.clear();
+    w->pos = 0;
+    w->produced = 0;
+    w->ntids = 0;
+    w->tid_pos = 0;
+    while (!w->pending.empty()) w->pending.pop();
+    if (so->meta.entry == kInvalidNode) {
+        so->done = true;
+        return;
+    }
+    w->searcher.set_visit_cap(visit_cap());
+    w->searcher.start(w->store, w->query.data(), so->meta.entry, so->meta.entry_level);
+}
+
+}  // namespace
+
+extern "C" IndexScanDesc hnsw_beginscan(Relation index, int nkeys, int norderbys) {
+    IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+    auto* so = static_cast<ScanOpaque*>(palloc0(sizeof(ScanOpaque)));
+    so->meta = read_meta(index);
+    guard([&] { so->work = make_owned<ScanWork>(CurrentMemoryContext, index, so->meta); });
+    scan->opaque = so;
+    return scan;
+}
+
+extern "C" void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+                            int /*norderbys*/) {
+    auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    if (keys && scan->numberOfKeys > 0)
+        memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+    if (orderbys && scan->numberOfOrderBys > 0)
+        memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+    (void)nkeys;
+    so->started = false;
+    so->done = false;
+    so->meta = read_meta(scan->indexRelation);
+}
+
+extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
+    auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    if (!ScanDirectionIsForward(dir))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("hnsw index scans support only forward scans")));
+    if (so->done) return false;
+    if (scan->orderByData == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("hnsw index scans require ORDER BY a distance operator")));
+    ScanWork* w = so->work->object;
+    const bool found = guard([&]() -> bool {
+        try {
+            if (!so->started) {
+                so->started = true;
+                pgstat_count_index_scan(scan->indexRelation);
+                start_search(scan, so, w);
+                if (so->done) return false;
+            }
+            for (;;) {
+                if (w->tid_pos < w->ntids) {
+                    scan->xs_heaptid = w->tids[w->tid_pos++];
+                    return true;
+                }
+                if (w->pos >= w->batch.size()) {
+                    if (!refill(so, w)) return false;
+                    continue;
+                }
+                load_tids(scan->indexRelation, w, w->batch[w->pos++].id);
+            }
+        } catch (...) {
+            w->store.forget_pins();
+            throw;
+        }
+    });
+    if (!found) so->done = true;
+    scan->xs_recheck = false;
+    scan->xs_recheckorderby = false;
+    return found;
+}
+
+extern "C" void hnsw_endscan(IndexScanDesc scan) {
+    auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    if (so->work != nullptr && so->work->object != nullptr) {
+        guard([&] { so->work->object->store.release_pins(); });
+        release(so->work);
+    }
+    pfree(so);
+    scan->opaque = nullptr;
+}
+
+}  // namespace piramid::pg::hnsw

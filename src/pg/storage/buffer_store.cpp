@@ -1,0 +1,220 @@
+#include "pg/storage/buffer_store.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "storage/bufpage.h"
+}
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "core/common/error.hpp"
+
+namespace piramid::pg::hnsw {
+
+namespace {
+
+float neg_dot(const float* a, const float* b, size_t n) { return -distance::best().dot(a, b, n); }
+float l2sq(const float* a, const float* b, size_t n) { return distance::best().l2sq(a, b, n); }
+float l1(const float* a, const float* b, size_t n) { return distance::best().l1(a, b, n); }
+
+[[noreturn]] void corrupted(Relation index, NodeId id) {
+    throw Error(Errc::kInternal, std::string("index \"") + RelationGetRelationName(index) +
+                                     "\" references a missing element (block " +
+                                     std::to_string(node_block(id)) + ", offset " +
+                                     std::to_string(node_offset(id)) + "); REINDEX it");
+}
+
+}  // namespace
+
+GraphDistance graph_distance(distance::Metric metric) {
+    switch (metric) {
+        case distance::Metric::kL2: return l2sq;
+        case distance::Metric::kInnerProduct:
+        case distance::Metric::kCosine: return neg_dot;
+        case distance::Metric::kL1: return l1;
+    }
+    return l2sq;
+}
+
+ElementHeader* element_at(Page page, OffsetNumber off) {
+    if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page)) return nullptr;
+    ItemId iid = PageGetItemId(page, off);
+    if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < sizeof(ElementHeader)) return nullptr;
+    return reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
+}
+
+BufferStore::BufferStore(Relation index, const MetaData& meta)
+    : index_(index),
+      dims_(meta.dims),
+      m_(meta.m),
+      dist_(graph_distance(static_cast<distance::Metric>(meta.metric))),
+      nblocks_hint_(0) {
+    for (auto& s : pins_) {
+        s.blk = InvalidBlockNumber;
+        s.buf = InvalidBuffer;
+    }
+    order_.reserve(64);
+}
+
+Buffer BufferStore::pin(BlockNumber blk) {
+    ++page_accesses_;
+    PinSlot& slot = pins_[blk % kPinSlots];
+    if (slot.blk == blk) return slot.buf;
+    if (slot.buf != InvalidBuffer) ReleaseBuffer(slot.buf);
+    slot.buf = InvalidBuffer;
+    slot.blk = InvalidBlockNumber;
+    Buffer buf = ReadBufferExtended(index_, MAIN_FORKNUM, blk, RBM_NORMAL, nullptr);
+    slot.buf = buf;
+    slot.blk = blk;
+    return buf;
+}
+
+void BufferStore::release_pins() {
+    for (auto& s : pins_) {
+        if (s.buf != InvalidBuffer) {
+            Buffer b = s.buf;
+            s.buf = InvalidBuffer;
+            s.blk = InvalidBlockNumber;
+            call_pg([b] { ReleaseBuffer(b); });
+        }
+    }
+}
+
+void BufferStore::forget_pins() {
+    for (auto& s : pins_) {
+        s.buf = InvalidBuffer;
+        s.blk = InvalidBlockNumber;
+    }
+}
+
+void BufferStore::distances(const float* query, std::span<const NodeId> ids, float* out,
+                            uint8_t* deleted) {
+    const size_t n = ids.size();
+    if (n == 0) return;
+    // Visit each page once: order the ids by block (n is small: at most 2m).
+    order_.resize(n);
+    for (size_t i = 0; i < n; ++i) order_[i] = static_cast<uint32_t>(i);
+    const NodeId* idp = ids.data();
+    std::sort(order_.begin(), order_.end(),
+              [idp](uint32_t a, uint32_t b) { return idp[a] < idp[b]; });
+    const uint32_t* ord = order_.data();
+    NodeId bad = kInvalidNode;
+    const size_t dims = dims_;
+    GraphDistance dist = dist_;
+    call_pg([&, ord, n] {
+        size_t i = 0;
+        while (i < n) {
+            const BlockNumber blk = node_block(idp[ord[i]]);
+            Buffer buf = pin(blk);
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            Page page = BufferGetPage(buf);
+            for (; i < n && node_block(idp[ord[i]]) == blk; ++i) {
+                const uint32_t k = ord[i];
+                ElementHeader* e = element_at(page, node_offset(idp[k]));
+                if (e == nullptr) {
+                    bad = idp[k];
+                    out[k] = 0;
+                    continue;
+                }
+                if (e->flags & kFree) {
+                    out[k] = std::numeric_limits<float>::max();
+                } else {
+                    out[k] = dist(query, element_vector(e), dims);
+                }
+                if (deleted != nullptr) deleted[k] = (e->flags & (kDeleted | kFree)) ? 1 : 0;
+            }
+            LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+        }
+    });
+    if (bad != kInvalidNode) corrupted(index_, bad);
+}
+
+void BufferStore::neighbors(NodeId id, int level, std::vector<NodeId>& out) {
+    out.clear();
+    NodeId tmp[2 * 100];  // 2m, m <= 100
+    int count = 0;
+    bool missing = false;
+    const int dims = static_cast<int>(dims_), m = m_;
+    call_pg([&] {
+        Buffer buf = pin(node_block(id));
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e == nullptr) {
+            missing = true;
+        } else if (level <= e->level && !(e->flags & kFree)) {
+            const NodeId* list = element_neighbors(e, dims, m, level);
+            const int cap = level_capacity(m, level);
+            for (int i = 0; i < cap && list[i] != kInvalidNode; ++i) tmp[count++] = list[i];
+        }
+        LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    });
+    if (missing) corrupted(index_, id);
+    out.assign(tmp, tmp + count);
+}
+
+void BufferStore::vector(NodeId id, float* out) {
+    bool missing = false;
+    const size_t bytes = sizeof(float) * dims_;
+    call_pg([&] {
+        Buffer buf = pin(node_block(id));
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e == nullptr)
+            missing = true;
+        else
+            std::memcpy(out, element_vector(e), bytes);
+        LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    });
+    if (missing) corrupted(index_, id);
+}
+
+bool BufferStore::update_neighbors(NodeId id, int level, std::span<const NodeId> expected,
+                                   std::span<const NodeId> replacement) {
+    return write_neighbors(id, level, expected.data(), expected.size(), true, replacement);
+}
+
+bool BufferStore::write_neighbors(NodeId id, int level, const NodeId* exp, size_t nexp,
+                                  bool check, std::span<const NodeId> replacement) {
+    const int dims = static_cast<int>(dims_), m = m_;
+    const int cap = level_capacity(m, level);
+    if (static_cast<int>(replacement.size()) > cap)
+        throw Error(Errc::kInternal, "neighbour list longer than its level's capacity");
+    bool missing = false, matched = false;
+    const NodeId* rep = replacement.data();
+    const size_t nrep = replacement.size();
+    call_pg([&] {
+        Buffer buf = pin(node_block(id));
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e == nullptr || level > e->level || (e->flags & kFree)) {
+            missing = e == nullptr;
+            LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+            return;
+        }
+        const NodeId* cur = element_neighbors(e, dims, m, level);
+        size_t ncur = 0;
+        while (ncur < static_cast<size_t>(cap) && cur[ncur] != kInvalidNode) ++ncur;
+        matched = !check || (ncur == nexp && std::memcmp(cur, exp, sizeof(NodeId) * ncur) == 0);
+        if (matched) {
+            GenericXLogState* state = GenericXLogStart(index_);
+            Page page = GenericXLogRegisterBuffer(state, buf, 0);
+            ElementHeader* pe = element_at(page, node_offset(id));
+            NodeId* list = element_neighbors(pe, dims, m, level);
+            for (size_t i = 0; i < static_cast<size_t>(cap); ++i)
+                list[i] = i < nrep ? rep[i] : kInvalidNode;
+            GenericXLogFinish(state);
+        }
+        LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    });
+    if (missing) corrupted(index_, id);
+    return matched;
+}
+
+void BufferStore::set_neighbors(NodeId id, int level, std::span<const NodeId> list) {
+    write_neighbors(id, level, nullptr, 0, false, list);
+}
+
+}  // namespace piramid::pg::hnsw

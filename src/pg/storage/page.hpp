@@ -1,0 +1,125 @@
+// The hnsw index on Postgres pages: block 0 is the meta page; every other page holds element
+// tuples (standard line pointers, so GenericXLog computes compact deltas). Every page's special
+// space ends in a 2-byte page id. See README "Index layout".
+//
+// Element tuple: ElementHeader, then the vector (dims x float4), then the neighbour lists: level
+// 0 has 2m slots, each upper level m slots; unused slots hold kInvalidNode. A node's id packs its
+// block number and line pointer (block << 8 | offset), so a neighbour costs 4 bytes and leads
+// straight to the page holding both its vector and its own neighbour list: one buffer access per
+// expanded node, one per page of neighbours whose distance is computed.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+}
+
+#include <cstdint>
+
+#include "core/hnsw/store.hpp"
+
+namespace piramid::pg::hnsw {
+
+using piramid::hnsw::kInvalidNode;
+using piramid::hnsw::NodeId;
+
+inline constexpr uint32 kMagic = 0x50524d44;  // "PRMD"
+inline constexpr uint32 kFormatVersion = 1;
+inline constexpr uint16 kPageId = 0xFF90;
+inline constexpr BlockNumber kMetaBlock = 0;
+inline constexpr int kMaxHeapTids = 10;
+inline constexpr int kMaxLevel = 16;
+inline constexpr int kNodeOffsetBits = 8;
+inline constexpr BlockNumber kMaxBlocks = BlockNumber(1) << (32 - kNodeOffsetBits);
+
+enum PageFlags : uint16 { kMetaPage = 1, kElementPage = 2 };
+
+struct PageOpaque {
+    uint16 flags;
+    uint16 reserved1;
+    uint16 reserved2;
+    uint16 page_id;  // kPageId: the last two bytes of the page
+};
+
+struct MetaData {
+    uint32 magic;
+    uint32 version;
+    uint32 dims;
+    uint16 m;
+    uint16 ef_construction;
+    uint8 metric;  // piramid::distance::Metric
+    uint8 max_level;  // highest level an element may have (fits a page)
+    int16 entry_level;  // -1: empty graph
+    NodeId entry;
+    BlockNumber insert_hint;  // a page that may have room or a free slot
+    uint32 reserved[4];
+};
+
+enum ElementFlags : uint8 {
+    kDeleted = 1,  // no live heap TID; still part of the graph
+    kFree = 2,     // removed from the graph by VACUUM; the slot may be reused
+};
+
+struct ElementHeader {
+    uint8 level;
+    uint8 flags;
+    uint8 ntids;
+    uint8 reserved;
+    ItemPointerData tids[kMaxHeapTids];
+};
+static_assert(sizeof(ElementHeader) == 64);
+
+inline NodeId pack_node(BlockNumber blk, OffsetNumber off) {
+    return (static_cast<NodeId>(blk) << kNodeOffsetBits) | static_cast<NodeId>(off);
+}
+inline BlockNumber node_block(NodeId id) { return id >> kNodeOffsetBits; }
+inline OffsetNumber node_offset(NodeId id) {
+    return static_cast<OffsetNumber>(id & ((1u << kNodeOffsetBits) - 1));
+}
+
+inline int level_capacity(int m, int level) { return level == 0 ? 2 * m : m; }
+
+inline Size element_size(int dims, int m, int level) {
+    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(dims) +
+                    sizeof(NodeId) * static_cast<Size>(2 * m + level * m));
+}
+
+// The largest element tuple one page can hold.
+inline Size max_element_size() {
+    return BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(PageOpaque)) -
+           sizeof(ItemIdData);
+}
+
+// Highest level an element of this shape may have (-1: even level 0 does not fit).
+inline int max_level_for(int dims, int m) {
+    int level = -1;
+    while (level + 1 <= kMaxLevel && element_size(dims, m, level + 1) <= max_element_size()) ++level;
+    return level;
+}
+
+inline float* element_vector(ElementHeader* e) {
+    return reinterpret_cast<float*>(reinterpret_cast<char*>(e) + sizeof(ElementHeader));
+}
+inline NodeId* element_neighbors(ElementHeader* e, int dims, int m, int level) {
+    auto* base = reinterpret_cast<NodeId*>(element_vector(e) + dims);
+    return level == 0 ? base : base + 2 * m + (level - 1) * m;
+}
+
+inline PageOpaque* page_opaque(Page page) {
+    return reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page));
+}
+inline MetaData* page_meta(Page page) { return reinterpret_cast<MetaData*>(PageGetContents(page)); }
+
+// Initialises an empty page of the given kind.
+void init_page(Page page, uint16 flags);
+// Initialises the meta page contents (pd_lower set so full-page images keep it).
+void init_meta_page(Page page, const MetaData& meta);
+// True when the page has our page id and the expected flags.
+bool page_is(Page page, uint16 flags);
+
+// Reads the meta page (shared lock), raising an ERROR when it is not a valid piramid meta page.
+MetaData read_meta(Relation index);
+
+}  // namespace piramid::pg::hnsw

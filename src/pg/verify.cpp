@@ -1,0 +1,348 @@
+// piramid_hnsw_verify(regclass): an amcheck-style structural check of an hnsw index. It reads
+// every page and reports, one row per problem: bad meta page, foreign page types, malformed
+// elements, neighbour pointers out of range or to freed slots, degree bounds, level mismatches,
+// unreachable elements, and live heap tuples (root TIDs of an MVCC heap scan) that no reachable
+// element points at. No rows means the index is sound.
+// piramid_hnsw_stats(regclass): element counts, pages and levels.
+#include "pg/am/hnsw_am.hpp"
+
+extern "C" {
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "funcapi.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
+}
+
+#include <cstdarg>
+#include <cstring>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "pg/owned.hpp"
+#include "pg/storage/buffer_store.hpp"
+
+namespace piramid::pg::hnsw {
+
+namespace {
+
+struct NodeInfo {
+    uint8 level;
+    uint8 flags;
+    std::vector<std::vector<NodeId>> lists;
+    std::vector<uint64_t> tids;
+};
+
+struct VerifyState {
+    std::vector<std::string> problems;
+    std::unordered_map<NodeId, NodeInfo> nodes;
+    std::unordered_set<uint64_t> reachable_tids;
+    size_t missing = 0;
+    size_t live_heap = 0;
+    std::vector<std::string> missing_examples;
+    distance::Metric metric = distance::Metric::kL2;
+    void add(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        std::vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (problems.size() < 1000) problems.emplace_back(buf);
+    }
+};
+
+uint64_t tid_key(const ItemPointerData* t) {
+    return (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(t)) << 16) |
+           ItemPointerGetOffsetNumberNoCheck(t);
+}
+
+Relation open_hnsw_index(Oid relid) {
+    Relation index = relation_open(relid, AccessShareLock);
+    if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
+        index->rd_indam->amgettuple != hnsw_gettuple) {
+        const char* name = pstrdup(RelationGetRelationName(index));
+        relation_close(index, AccessShareLock);
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("\"%s\" is not an hnsw index", name)));
+    }
+    return index;
+}
+
+// Reads all pages into st->nodes (Postgres calls inside call_pg only).
+void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
+    const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
+    const int dims = static_cast<int>(meta.dims), m = meta.m;
+    PGAlignedBlock copy;
+    for (BlockNumber blk = 1; blk < nblocks; ++blk) {
+        call_pg([&] {
+            Buffer buf = ReadBuffer(index, blk);
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            std::memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
+            UnlockReleaseBuffer(buf);
+            CHECK_FOR_INTERRUPTS();
+        });
+        Page page = copy.data;
+        if (!page_is(page, kElementPage)) {
+            st->add("block %u: not an hnsw element page (bad special space or page id)", blk);
+            continue;
+        }
+        const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+            ItemId iid = PageGetItemId(page, off);
+            if (!ItemIdIsNormal(iid)) {
+                st->add("block %u offset %u: line pointer is not in use", blk, off);
+                continue;
+            }
+            auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
+            if (ItemIdGetLength(iid) < sizeof(ElementHeader) ||
+                ItemIdGetLength(iid) < element_size(dims, m, e->level)) {
+                st->add("block %u offset %u: element tuple too short for level %d", blk, off,
+                        e->level);
+                continue;
+            }
+            if (e->level > meta.max_level)
+                st->add("block %u offset %u: level %d above the index maximum %d", blk, off,
+                        e->level, meta.max_level);
+            if (e->ntids > kMaxHeapTids || (e->flags & ~(kDeleted | kFree)) != 0) {
+                st->add("block %u offset %u: bad header (ntids %d, flags %d)", blk, off,
+                        e->ntids, e->flags);
+                continue;
+            }
+            NodeInfo info;
+            info.level = e->level;
+            info.flags = e->flags;
+            if (!(e->flags & kFree)) {
+                if (e->ntids == 0 && !(e->flags & kDeleted))
+                    st->add("block %u offset %u: live element without heap TIDs", blk, off);
+                for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
+                info.lists.resize(e->level + 1);
+                for (int l = 0; l <= e->level; ++l) {
+                    const NodeId* list = element_neighbors(e, dims, m, l);
+                    const int cap = level_capacity(m, l);
+                    bool ended = false;
+                    for (int k = 0; k < cap; ++k) {
+                        if (list[k] == kInvalidNode) {
+                            ended = true;
+                            continue;
+                        }
+                        if (ended)
+                            st->add("block %u offset %u level %d: neighbour after end of list", blk,
+                                    off, l);
+                        info.lists[l].push_back(list[k]);
+                    }
+                }
+            }
+            st->nodes.emplace(pack_node(blk, off), std::move(info));
+        }
+    }
+}
+
+void check_graph(const MetaData& meta, VerifyState* st) {
+    size_t live = 0;
+    int top = -1;
+    for (const auto& [id, info] : st->nodes) {
+        if (info.flags & kFree) continue;
+        if (!(info.flags & kDeleted)) ++live;
+        if (info.level > top) top = info.level;
+        for (size_t l = 0; l < info.lists.size(); ++l) {
+            for (NodeId nb : info.lists[l]) {
+                auto it = st->nodes.find(nb);
+                if (nb == id) {
+                    st->add("element (%u,%u) level %zu: points at itself", node_block(id),
+                            node_offset(id), l);
+                } else if (it == st->nodes.end()) {
+                    st->add("element (%u,%u) level %zu: neighbour (%u,%u) does not exist",
+                            node_block(id), node_offset(id), l, node_block(nb), node_offset(nb));
+                } else if (it->second.flags & kFree) {
+                    st->add("element (%u,%u) level %zu: neighbour (%u,%u) is a freed slot",
+                            node_block(id), node_offset(id), l, node_block(nb), node_offset(nb));
+                } else if (it->second.level < l) {
+                    st->add("element (%u,%u) level %zu: neighbour (%u,%u) has only level %d",
+                            node_block(id), node_offset(id), l, node_block(nb), node_offset(nb),
+                            it->second.level);
+                }
+            }
+        }
+    }
+    if (meta.entry == kInvalidNode) {
+        if (live > 0) st->add("meta page: no entry point, but %zu live elements", live);
+        return;
+    }
+    auto ep = st->nodes.find(meta.entry);
+    if (ep == st->nodes.end() || (ep->second.flags & kFree)) {
+        st->add("meta page: entry point (%u,%u) is not an element", node_block(meta.entry),
+                node_offset(meta.entry));
+        return;
+    }
+    if (ep->second.level != meta.entry_level)
+        st->add("meta page: entry level %d but the entry element has level %d", meta.entry_level,
+                ep->second.level);
+    // Reachability over all levels from the entry point.
+    std::unordered_set<NodeId> seen{meta.entry};
+    std::vector<NodeId> stack{meta.entry};
+    while (!stack.empty()) {
+        NodeId id = stack.back();
+        stack.pop_back();
+        auto it = st->nodes.find(id);
+        if (it == st->nodes.end()) continue;
+        for (uint64_t t : it->second.tids) st->reachable_tids.insert(t);
+        for (const auto& list : it->second.lists)
+            for (NodeId nb : list)
+                if (seen.insert(nb).second) stack.push_back(nb);
+    }
+    size_t unreachable = 0;
+    for (const auto& [id, info] : st->nodes) {
+        if ((info.flags & (kFree | kDeleted)) || seen.count(id)) continue;
+        if (++unreachable <= 5)
+            st->add("element (%u,%u) is not reachable from the entry point", node_block(id),
+                    node_offset(id));
+    }
+    if (unreachable > 5) st->add("%zu elements in all are not reachable", unreachable);
+}
+
+extern "C" void verify_heap_callback(Relation, ItemPointer tid, Datum* values, bool* isnull,
+                                     bool alive, void* state) {
+    auto* st = static_cast<OwnedBox<VerifyState>*>(state)->object;
+    if (!alive || isnull[0]) return;
+    if (st->metric == distance::Metric::kCosine) {
+        const Vector* v = PIRAMID_DatumGetVector(values[0]);
+        double norm = 0;
+        for (int i = 0; i < v->dim; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
+        if (!(norm > 0)) return;
+    }
+    guard([&] {
+        st->live_heap++;
+        if (!st->reachable_tids.count(tid_key(tid))) {
+            if (++st->missing <= 5)
+                st->add("heap tuple (%u,%u) is live but no reachable element points at it",
+                        ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid));
+        }
+    });
+}
+
+void check_heap(Relation index, OwnedBox<VerifyState>* box) {
+    Relation heap = table_open(index->rd_index->indrelid, AccessShareLock);
+    IndexInfo* ii = BuildIndexInfo(index);
+    ii->ii_Concurrent = true;
+    Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
+    TableScanDesc scan = table_beginscan_strat(heap, snap, 0, nullptr, true, false);
+    table_index_build_scan(heap, index, ii, true, false, verify_heap_callback, box, scan);
+    UnregisterSnapshot(snap);
+    table_close(heap, AccessShareLock);
+}
+
+const char* metric_name(uint8 metric) {
+    switch (static_cast<distance::Metric>(metric)) {
+        case distance::Metric::kL2: return "l2";
+        case distance::Metric::kInnerProduct: return "ip";
+        case distance::Metric::kCosine: return "cosine";
+        case distance::Metric::kL1: return "l1";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+}  // namespace piramid::pg::hnsw
+
+using namespace piramid::pg;
+using namespace piramid::pg::hnsw;
+
+PIRAMID_FUNCTION(piramid_hnsw_verify) {
+    Oid relid = PG_GETARG_OID(0);
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    Relation index = open_hnsw_index(relid);
+    auto* box = guard([&] { return make_owned<VerifyState>(CurrentMemoryContext); });
+    VerifyState* st = box->object;
+    MetaData meta;
+    bool meta_ok = false;
+    {
+        Buffer buf = ReadBuffer(index, kMetaBlock);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (page_is(page, kMetaPage)) {
+            std::memcpy(&meta, page_meta(page), sizeof(meta));
+            meta_ok = true;
+        }
+        UnlockReleaseBuffer(buf);
+    }
+    guard([&] {
+        if (!meta_ok) {
+            st->add("block 0: not an hnsw meta page");
+        } else if (meta.magic != kMagic || meta.version != kFormatVersion) {
+            st->add("meta page: bad magic %08x or version %u", meta.magic, meta.version);
+        } else if (meta.dims < 1 || meta.dims > kMaxIndexDims || meta.m < kMinM || meta.m > kMaxM) {
+            st->add("meta page: bad dims %u or m %u", meta.dims, meta.m);
+        } else {
+            st->metric = static_cast<piramid::distance::Metric>(meta.metric);
+            read_pages(index, meta, st);
+            check_graph(meta, st);
+        }
+    });
+    if (meta_ok && meta.magic == kMagic) check_heap(index, box);
+    for (const std::string& p : st->problems) {
+        Datum value = CStringGetTextDatum(p.c_str());
+        bool isnull = false;
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+    }
+    release(box);
+    relation_close(index, AccessShareLock);
+    return (Datum)0;
+}
+
+PIRAMID_FUNCTION(piramid_hnsw_stats) {
+    Oid relid = PG_GETARG_OID(0);
+    TupleDesc tupdesc;
+    if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "return type must be a row type");
+    Relation index = open_hnsw_index(relid);
+    const MetaData meta = read_meta(index);
+    int64 elements = 0, deleted = 0, free_slots = 0;
+    int max_level = -1;
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    for (BlockNumber blk = 1; blk < nblocks; ++blk) {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (page_is(page, kElementPage)) {
+            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+                ElementHeader* e = element_at(page, off);
+                if (e == nullptr) continue;
+                if (e->flags & kFree) {
+                    free_slots++;
+                } else {
+                    elements++;
+                    if (e->flags & kDeleted) deleted++;
+                    if (e->level > max_level) max_level = e->level;
+                }
+            }
+        }
+        UnlockReleaseBuffer(buf);
+        CHECK_FOR_INTERRUPTS();
+    }
+    relation_close(index, AccessShareLock);
+    Datum values[10];
+    bool nulls[10] = {false};
+    values[0] = Int64GetDatum(elements);
+    values[1] = Int64GetDatum(deleted);
+    values[2] = Int64GetDatum(free_slots);
+    values[3] = Int64GetDatum(static_cast<int64>(nblocks));
+    values[4] = Int32GetDatum(max_level);
+    values[5] = Int32GetDatum(meta.entry_level);
+    values[6] = Int32GetDatum(static_cast<int32>(meta.dims));
+    values[7] = Int32GetDatum(meta.m);
+    values[8] = Int32GetDatum(meta.ef_construction);
+    values[9] = CStringGetTextDatum(metric_name(meta.metric));
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

@@ -1,0 +1,70 @@
+# A streaming standby replays every hnsw change (build, inserts, deletes, VACUUM) through
+# GenericXLog with wal_consistency_checking = 'generic' on the primary, and answers k-NN
+# queries exactly as the primary does.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::Bin;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use PiramidTest;
+
+my $primary = create_node('primary', allows_streaming => 1);
+$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'\n");
+$primary->start;
+$primary->backup('bk');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'bk', has_streaming => 1);
+$standby->start;
+
+$primary->safe_psql('postgres', q{
+  CREATE EXTENSION piramid;
+  CREATE TABLE t (id int PRIMARY KEY, v vector(8));
+  INSERT INTO t SELECT i, (SELECT ('[' || string_agg(((i * 7 + j * 13) % 31)::text, ',') || ']') FROM generate_series(1, 8) j)::vector
+    FROM generate_series(1, 3000) i;
+  CREATE INDEX t_idx ON t USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32);
+});
+
+my @queries = map { [ map { ($_ * 5 + $_ * $_) % 31 } ($_ .. $_ + 7) ] } (1 .. 20);
+
+sub compare {
+    my ($label) = @_;
+    $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+    my $settings = 'SET enable_seqscan = off; SET hnsw.ef_search = 100;';
+    my $p = knn_ids($primary, 't', '<->', \@queries, 10, $settings);
+    my $s = knn_ids($standby, 't', '<->', \@queries, 10, $settings);
+    is_deeply($s, $p, "standby returns the primary's results after $label");
+    my $problems = $standby->safe_psql('postgres', "SELECT count(*) FROM piramid_hnsw_verify('t_idx')");
+    is($problems, '0', "index verifies on the standby after $label");
+}
+
+compare('build');
+$primary->safe_psql('postgres', q{
+  INSERT INTO t SELECT i, (SELECT ('[' || string_agg(((i * 11 + j * 3) % 29)::text, ',') || ']') FROM generate_series(1, 8) j)::vector
+    FROM generate_series(3001, 4000) i;
+});
+compare('inserts');
+$primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
+compare('deletes');
+$primary->safe_psql('postgres', 'VACUUM t');
+compare('VACUUM');
+$primary->safe_psql('postgres', q{
+  INSERT INTO t SELECT i, (SELECT ('[' || string_agg(((i * 5 + j) % 23)::text, ',') || ']') FROM generate_series(1, 8) j)::vector
+    FROM generate_series(5001, 5600) i;
+});
+compare('inserts into reused slots');
+# Unlogged hnsw index on the primary: the standby has only its init fork.
+$primary->safe_psql('postgres', q{
+  CREATE UNLOGGED TABLE u (id int, v vector(2));
+  CREATE INDEX ON u USING hnsw (v vector_l2_ops);
+  INSERT INTO u VALUES (1, '[1,1]');
+});
+$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+
+my $log = slurp_file($standby->logfile);
+unlike($log, qr/inconsistent page found/, 'no WAL consistency failure on the standby');
+unlike($primary->safe_psql('postgres', 'SELECT 1'), qr/ERROR/, 'primary still healthy');
+
+$standby->stop;
+$primary->stop;
+done_testing();
