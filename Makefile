@@ -31,6 +31,17 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+
+# [engine/gpu] Install the CUDA plugin next to piramid.so when CMake built it (nvcc present);
+# piramid.so itself never links CUDA and loads the plugin with dlopen on first GPU use.
+PIRAMID_CUDA_PLUGIN ?= build/cuda/piramid_cuda.so
+install: install-cuda-plugin
+.PHONY: install-cuda-plugin
+install-cuda-plugin:
+	@if [ -f '$(PIRAMID_CUDA_PLUGIN)' ]; then \
+		echo 'installing the CUDA plugin $(PIRAMID_CUDA_PLUGIN)'; \
+		$(INSTALL_SHLIB) '$(PIRAMID_CUDA_PLUGIN)' '$(DESTDIR)$(pkglibdir)/piramid_cuda.so'; \
+	fi
 PIRAMID_WERROR ?= -Werror
 PIRAMID_CXXFLAGS = -std=c++20 -O2 -g -fPIC -pthread -Wall -Wextra $(PIRAMID_WERROR) \
 	-fno-omit-frame-pointer -MMD -MP -MF .deps/$(subst /,__,$@).d -Isrc

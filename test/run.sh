@@ -80,6 +80,8 @@ tap() {
 
 step "core isolation check" core_isolation
 step "unit tests (CTest)" unit_tests
+# [engine/gpu] the CUDA plugin, when nvcc built one: only the versioned export, static cudart.
+step "CUDA plugin check" bash "$ROOT/test/check_cuda_plugin.sh"
 build_and_install || { echo "0 passed, 1 failed"; exit 1; }
 
 trap stop_cluster EXIT
