@@ -4,6 +4,7 @@
 # what it needs with apt). The cluster is stopped and removed on exit, failure included.
 #   PIRAMID_DEMO_DATA=DIR  TEXMEX folder to load (default ../shared/data/sift-ngt-5k; when it is
 #                          absent, 5,000 random 128-d vectors are generated instead)
+#   PIRAMID_NO_BUILD=1     use the piramid already installed (skip build_and_install)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export PIRAMID_ROOT=$ROOT
@@ -15,7 +16,7 @@ PY=/usr/bin/python3
 VEC="$ROOT/bench/vecdata.py"
 
 ensure_deps
-build_and_install
+[ -n "${PIRAMID_NO_BUILD:-}" ] || build_and_install
 
 trap stop_cluster EXIT
 trap 'exit 130' INT TERM
@@ -53,22 +54,25 @@ size=$(sql -At -c "SELECT pg_size_pretty(pg_relation_size('items_embedding_idx')
 
 echo
 echo "piramid demo: $rows rows of vector($dim) from $source_desc"
-echo "  loaded with COPY in $(secs "$t0" "$t1") s; hnsw index built in $(secs "$t1" "$t2") s ($size)"
+echo "  COPY + VACUUM ANALYZE $(secs "$t0" "$t1") s; hnsw index built in $(secs "$t1" "$t2") s ($size)"
 echo
 echo "The 5 nearest neighbours of query 0 (L2 distance, hnsw.ef_search = 40):"
-sql -v q="$query" <<'SQL'
+sql -P footer=off -v q="$query" <<'SQL'
+SET hnsw.ef_search = 40;
 SELECT id, round((embedding <-> :'q')::numeric, 3) AS distance
 FROM items ORDER BY embedding <-> :'q' LIMIT 5;
 SQL
 if [ -n "$truth" ]; then
     got=$(sql -At -v q="$query" <<'SQL' | tr '\n' ' '
+SET hnsw.ef_search = 40;
 SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT 5;
 SQL
     )
-    echo "Exact answer (gt.ivecs): $truth   -> index result: $got"
-    echo
+    echo "index result:             $got"
+    echo "exact answer (gt.ivecs):  $truth"
 fi
-echo "The plan (the vector literal is shortened here):"
-sql -v q="$query" <<'SQL' | sed -E "s/'\[([^],]*,[^],]*,[^],]*),[^]]*\]'/'[\1,...]'/"
+echo
+echo "EXPLAIN (the vector literal is shortened here):"
+sql -At -v q="$query" <<'SQL' | sed -E "s/'\[([^],]*,[^],]*,[^],]*),[^]]*\]'/'[\1,...]'/"
 EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT 5;
 SQL
