@@ -70,8 +70,8 @@ SQL
     )
     echo "index result:             $got"
     echo "exact answer (gt.ivecs):  $truth"
+    echo
 fi
-echo
 echo "EXPLAIN (the vector literal is shortened here):"
 sql -At -v q="$query" <<'SQL' | sed -E "s/'\[([^],]*,[^],]*,[^],]*),[^]]*\]'/'[\1,...]'/"
 EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT 5;
