@@ -19,6 +19,19 @@
 //   void vector(NodeId id, float* out);
 //   // Replaces the neighbour list of `id` at `level` (size <= capacity of that level).
 //   void set_neighbors(NodeId id, int level, std::span<const NodeId> list);
+//   // Compare-and-swap of one neighbour list: writes `replacement` only if the current list of
+//   // `id` at `level` equals `expected` (same ids, same order), atomically with respect to other
+//   // writers of that list. Returns false, writing nothing, otherwise: the caller re-reads the
+//   // list and retries. This is how concurrent inserts add back-links without losing updates.
+//   bool update_neighbors(NodeId id, int level, std::span<const NodeId> expected,
+//                         std::span<const NodeId> replacement);
+//
+// Optional fast path: a store whose vectors stay at a fixed address may also provide
+//   const float* vector_ptr(NodeId id);      // the stored vector itself, no copy
+// The algorithms use it instead of vector() when present (detected at compile time).
+//
+// Capacities: a list holds at most 2*m ids at level 0 and m ids at the upper levels (m is the
+// index option). The algorithms never write more.
 //
 // Node ids are opaque 32-bit values chosen by the store (dense indexes in memory, packed
 // block/offset on pages).

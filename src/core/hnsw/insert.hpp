@@ -1,0 +1,269 @@
+// HNSW insertion and neighbour-list repair over any NodeStore (store.hpp).
+//
+// Concurrency: several threads (or backends) may insert into the same store at once. A node's
+// own lists are written with set_neighbors (nobody else writes them before the node is linked);
+// back-links into existing nodes go through update_neighbors (compare-and-swap) and are retried
+// when another writer changed the list in between, so no update is lost.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/distance/distance.hpp"
+#include "core/hnsw/search.hpp"
+#include "core/hnsw/select.hpp"
+#include "core/hnsw/space.hpp"
+#include "core/hnsw/store.hpp"
+#include "core/hnsw/visited.hpp"
+
+namespace piramid::hnsw {
+
+struct Params {
+    size_t dim = 0;
+    distance::Metric metric = distance::Metric::kL2;
+    int m = 16;                // list capacity: 2m at level 0, m above
+    int ef_construction = 64;  // search width while inserting
+    uint64_t seed = 0;         // level RNG seed (builder)
+    int max_level = 16;        // levels are drawn in 0..max_level (builder)
+};
+
+inline size_t level_capacity(const Params& p, int level) {
+    return static_cast<size_t>(level == 0 ? 2 * p.m : p.m);
+}
+
+// Reused buffers of one inserting thread. V: VisitedSet (sparse ids) or DenseVisitedSet.
+template <class V = VisitedSet>
+struct ScratchT {
+    SearchScratch search;
+    SelectScratch select;
+    V visited;
+    std::vector<Candidate> results;
+    std::vector<Candidate> selected;
+    std::vector<Candidate> cands;
+    std::vector<NodeId> entries;
+    std::vector<NodeId> list;                       // a list as read from the store
+    std::vector<NodeId> other;                      // a second list (2-hop reads)
+    std::vector<NodeId> replacement;                // the list to write
+    std::vector<float> vec;                         // one vector copy
+    std::vector<float> copy, copy2;                 // more vector copies
+    std::vector<std::pair<NodeId, NodeId>> splice;  // (kept copy, dropped node)
+};
+using Scratch = ScratchT<VisitedSet>;
+
+namespace detail {
+
+// Retries of one compare-and-swap before giving up on that back-link: only reached under
+// pathological contention; a missing back-link costs a little recall, never correctness.
+inline constexpr int kMaxCasRetries = 1000;
+
+// Adds `id` to the list of `n` at `level`: appended while there is room, otherwise the list plus
+// id is pruned with the heuristic (from n's point of view). Deleted nodes leave the list when it
+// is pruned.
+// Appends x to the list of id at level when there is room (and x is not there yet).
+template <class S, class V>
+void append_link(S& store, NodeId id, int level, NodeId x, size_t cap, ScratchT<V>& sc) {
+    for (int attempt = 0; attempt < kMaxCasRetries; ++attempt) {
+        store.neighbors(id, level, sc.list);
+        if (sc.list.size() >= cap || std::find(sc.list.begin(), sc.list.end(), x) != sc.list.end())
+            return;
+        sc.replacement.assign(sc.list.begin(), sc.list.end());
+        sc.replacement.push_back(x);
+        if (store.update_neighbors(id, level, std::span<const NodeId>(sc.list),
+                                   std::span<const NodeId>(sc.replacement)))
+            return;
+    }
+}
+
+// Adds `id` (vector vec) to the list of `n` at `level`: appended while there is room, otherwise
+// the list plus id is pruned with the heuristic (from n's point of view); deleted nodes leave
+// the list then.
+//
+// Exact copies: when the prune drops a node x while keeping an exact copy k of x, x is appended
+// to k's list (while it has room), so the path n -> k -> x replaces the edge n -> x. Without
+// this, nodes repeated many times keep losing their in-links to newer copies and end up
+// unreachable.
+template <class S, class V>
+void add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const MetricSpace& space,
+                   ScratchT<V>& sc) {
+    const size_t vbytes = store.dim() * sizeof(float);
+    for (int attempt = 0; attempt < kMaxCasRetries; ++attempt) {
+        store.neighbors(n, level, sc.list);
+        if (std::find(sc.list.begin(), sc.list.end(), id) != sc.list.end()) return;
+        if (sc.list.size() < cap) {
+            sc.replacement.assign(sc.list.begin(), sc.list.end());
+            sc.replacement.push_back(id);
+        } else {
+            sc.vec.resize(store.dim());
+            const float* nv = vector_of(store, n, sc.vec.data());
+            sc.search.fresh.assign(sc.list.begin(), sc.list.end());
+            sc.search.fresh.push_back(id);
+            sc.search.measure(store, nv, true);
+            sc.cands.clear();
+            for (size_t i = 0; i < sc.search.fresh.size(); ++i)
+                if (!sc.search.deleted[i] || sc.search.fresh[i] == id)
+                    sc.cands.push_back(Candidate{sc.search.dists[i], sc.search.fresh[i]});
+            std::sort(sc.cands.begin(), sc.cands.end(), closer);
+            select_neighbors_heuristic(store, std::span<const Candidate>(sc.cands), cap,
+                                       sc.selected, space, nv, n, sc.select);
+            sc.replacement.clear();
+            bool has_id = false;
+            for (const Candidate& c : sc.selected) {
+                sc.replacement.push_back(c.id);
+                has_id |= c.id == id;
+            }
+            // The new node lost and nothing deleted was dropped: the list stays as it is.
+            if (!has_id && sc.replacement.size() == sc.list.size()) return;
+        }
+        if (!store.update_neighbors(n, level, std::span<const NodeId>(sc.list),
+                                    std::span<const NodeId>(sc.replacement)))
+            continue;
+        if (sc.replacement.size() > sc.list.size()) return;  // appended: nothing dropped
+        // Hand each dropped node over to a kept exact copy of it (same distance to n, same
+        // vector): the edge n -> x becomes the path n -> k -> x.
+        sc.splice.clear();
+        sc.copy.resize(store.dim());
+        sc.copy2.resize(store.dim());
+        for (const Candidate& x : sc.cands) {
+            if (std::find(sc.replacement.begin(), sc.replacement.end(), x.id) !=
+                sc.replacement.end())
+                continue;
+            const float* xv = nullptr;
+            // The new node first: its list was left half empty for this.
+            std::stable_partition(sc.selected.begin(), sc.selected.end(),
+                                  [id](const Candidate& c) { return c.id == id; });
+            for (const Candidate& k : sc.selected) {
+                if (k.dist != x.dist || k.id == x.id) continue;
+                if (xv == nullptr) xv = vector_of(store, x.id, sc.copy.data());
+                if (std::memcmp(xv, vector_of(store, k.id, sc.copy2.data()), vbytes) == 0) {
+                    sc.splice.push_back({k.id, x.id});
+                    break;
+                }
+            }
+        }
+        for (size_t i = 0; i < sc.splice.size(); ++i)
+            append_link(store, sc.splice[i].first, level, sc.splice[i].second, cap, sc);
+        return;
+    }
+}
+
+}  // namespace detail
+
+// Links node `id` (already in the store: vector stored, lists empty, present on levels
+// 0..level) into the graph whose entry point is `entry` on `entry_level`. For each level
+// l <= min(level, entry_level): search with ef_construction, keep m (upper levels) or 2m
+// (level 0) neighbours chosen by the heuristic, write them, then add back-links. Deleted nodes
+// are never chosen. Does nothing when entry is kInvalidNode or id itself (the first node). The
+// caller makes id the entry point when level > entry_level.
+template <class S, class V>
+void insert(S& store, NodeId id, const float* vec, int level, NodeId entry, int entry_level,
+            const Params& params, ScratchT<V>& sc) {
+    if (entry == kInvalidNode || entry == id) return;
+    const MetricSpace space(params.metric);
+    const size_t ef = static_cast<size_t>(std::max(params.ef_construction, 1));
+    NodeId start = entry;
+    if (entry_level > level)
+        start = greedy_descent(store, vec, entry, entry_level, level, sc.search).id;
+    sc.entries.assign(1, start);
+    for (int l = std::min(level, entry_level); l >= 0; --l) {
+        search_layer(store, vec, std::span<const NodeId>(sc.entries), ef, l, sc.visited, sc.search,
+                     sc.results);
+        // A concurrent insert may already have linked to this node: never link to itself.
+        std::erase_if(sc.results, [id](const Candidate& c) { return c.id == id; });
+        const size_t cap = level_capacity(params, l);
+        // Copies fill at most half of a new node's list: the rest stays free for the copies
+        // handed over by add_back_link.
+        select_neighbors_heuristic(store, std::span<const Candidate>(sc.results), cap, sc.selected,
+                                   space, vec, id, sc.select, cap / 2);
+        sc.replacement.clear();
+        for (const Candidate& c : sc.selected) sc.replacement.push_back(c.id);
+        store.set_neighbors(id, l, std::span<const NodeId>(sc.replacement));
+        // Copy: add_back_link reuses sc.selected.
+        sc.cands.assign(sc.selected.begin(), sc.selected.end());
+        sc.entries.clear();
+        for (const Candidate& c : sc.results) sc.entries.push_back(c.id);
+        if (sc.entries.empty()) sc.entries.push_back(start);
+        std::vector<Candidate>& links = sc.results;  // results no longer needed: reuse
+        links.assign(sc.cands.begin(), sc.cands.end());
+        for (const Candidate& c : links) detail::add_back_link(store, c.id, l, id, cap, space, sc);
+    }
+}
+
+// Rebuilds the list of `id` at `level` without the nodes for which is_removed(node) is true
+// (VACUUM). Candidates: its live neighbours plus the live neighbours of its removed neighbours
+// (two hops), chosen by the heuristic from id's point of view. When fewer candidates than the
+// list capacity are found, a search of that level (from the candidates, or from `entry` when
+// there are none) adds more. Does nothing when no neighbour is removed. The write is a
+// compare-and-swap, retried when a concurrent writer changed the list.
+template <class S, class IsRemoved, class V>
+void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params& params,
+            ScratchT<V>& sc, NodeId entry = kInvalidNode, int entry_level = -1) {
+    const MetricSpace space(params.metric);
+    const size_t cap = level_capacity(params, level);
+    for (int attempt = 0; attempt < detail::kMaxCasRetries; ++attempt) {
+        store.neighbors(id, level, sc.list);
+        bool any_removed = false;
+        sc.visited.clear();
+        sc.visited.insert(id);
+        sc.search.fresh.clear();
+        for (NodeId n : sc.list) {
+            if (is_removed(n))
+                any_removed = true;
+            else if (sc.visited.insert(n))
+                sc.search.fresh.push_back(n);
+        }
+        if (!any_removed) return;
+        for (NodeId r : sc.list) {
+            if (!is_removed(r)) continue;
+            store.neighbors(r, level, sc.other);
+            for (NodeId x : sc.other)
+                if (!is_removed(x) && sc.visited.insert(x)) sc.search.fresh.push_back(x);
+        }
+        sc.vec.resize(store.dim());
+        const float* v = detail::vector_of(store, id, sc.vec.data());
+        sc.cands.clear();
+        if (!sc.search.fresh.empty()) {
+            sc.search.measure(store, v, true);
+            for (size_t i = 0; i < sc.search.fresh.size(); ++i)
+                sc.cands.push_back(Candidate{sc.search.dists[i], sc.search.fresh[i]});
+        }
+        if (sc.cands.size() < cap) {
+            sc.entries.clear();
+            for (const Candidate& c : sc.cands) sc.entries.push_back(c.id);
+            if (sc.entries.empty() && entry != kInvalidNode && !is_removed(entry)) {
+                NodeId e = entry;
+                if (entry_level > level)
+                    e = greedy_descent(store, v, entry, entry_level, level, sc.search).id;
+                sc.entries.push_back(e);
+            }
+            if (!sc.entries.empty()) {
+                const size_t ef = std::max(static_cast<size_t>(params.ef_construction), cap);
+                search_layer(store, v, std::span<const NodeId>(sc.entries), ef, level, sc.visited,
+                             sc.search, sc.results);
+                for (const Candidate& c : sc.results)
+                    if (c.id != id && !is_removed(c.id)) sc.cands.push_back(c);
+                std::sort(sc.cands.begin(), sc.cands.end(),
+                          [](const Candidate& a, const Candidate& b) { return a.id < b.id; });
+                sc.cands.erase(std::unique(sc.cands.begin(), sc.cands.end(),
+                                           [](const Candidate& a, const Candidate& b) {
+                                               return a.id == b.id;
+                                           }),
+                               sc.cands.end());
+            }
+        }
+        std::sort(sc.cands.begin(), sc.cands.end(), closer);
+        select_neighbors_heuristic(store, std::span<const Candidate>(sc.cands), cap, sc.selected,
+                                   space, v, id, sc.select);
+        sc.replacement.clear();
+        for (const Candidate& c : sc.selected) sc.replacement.push_back(c.id);
+        if (store.update_neighbors(id, level, std::span<const NodeId>(sc.list),
+                                   std::span<const NodeId>(sc.replacement)))
+            return;
+    }
+}
+
+}  // namespace piramid::hnsw
