@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "utils/builtins.h"
+#include "utils/guc.h"
 }
 
 #include "core/common/selftest.hpp"
@@ -17,6 +18,7 @@ void _PG_init(void);
 extern "C" void _PG_init(void) {
     piramid::pg::hnsw_define_gucs();
     piramid::pg::gpu_define_gucs();
+    MarkGUCPrefixReserved("piramid");
 }
 
 // piramid_selftest_raise(kind text) RETURNS int: throws a C++ exception of the given kind from
