@@ -61,6 +61,10 @@ private:
     };
     bool write_neighbors(NodeId id, int level, const NodeId* expected, size_t nexpected,
                          bool check, std::span<const NodeId> replacement);
+    void init_recent(BlockNumber nblocks);
+    const char* guess_page(BlockNumber blk) const;
+    void prefetch_line_pointer(NodeId id) const;
+    void prefetch_element(NodeId id) const;
     // Returns a pinned buffer for blk (Postgres calls: run inside call_pg only).
     Buffer pin(BlockNumber blk);
 
@@ -69,6 +73,8 @@ private:
     int m_;
     GraphDistance dist_;
     BlockNumber nblocks_hint_;
+    Buffer* recent_ = nullptr;  // backend-local block -> last buffer table (see pin())
+    BlockNumber nrecent_ = 0;
     uint64_t page_accesses_ = 0;
     PinSlot pins_[kPinSlots];
     // Scratch for grouping ids by page.
