@@ -98,7 +98,8 @@ void update_meta_entry(Relation index, NodeId entry, int entry_level, BlockNumbe
 void run_builder(BuildState* st) {
     Builder* b = st->builder->object;
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(b->size()));
-    b->start(st->threads);
+    // Small graphs build in one thread: fast anyway, and the graph is then deterministic.
+    b->start(b->size() < 10000 ? 1 : st->threads);
     try {
         while (!b->wait_for(std::chrono::milliseconds(50))) {
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
@@ -222,10 +223,7 @@ extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, b
     if (!ok) return;  // zero vector under cosine: not indexable
     guard([&] {
         if (!st->on_disk) {
-            if (st->builder->object->add(st->vecbuf, pack_tid(tid))) {
-                st->indexed += 0;  // counted when written
-                return;
-            }
+            if (st->builder->object->add(st->vecbuf, pack_tid(tid))) return;
             const double loaded = static_cast<double>(st->builder->object->size());
             call_pg([&] {
                 ereport(NOTICE,

@@ -13,7 +13,9 @@ extern "C" {
 #include "utils/memutils.h"
 }
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/hnsw/insert.hpp"
 #include "core/hnsw/search.hpp"
@@ -156,6 +158,47 @@ void raise_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry
     UnlockReleaseBuffer(buf);
 }
 
+// Tries to add tid to one of the zero-distance candidates (at most 16 tries).
+bool try_add_to_copies(Relation index, BufferStore& store,
+                       const std::vector<piramid::hnsw::Candidate>& cands, const float* vec,
+                       int dims, ItemPointer tid) {
+    int tries = 0;
+    for (const auto& c : cands) {
+        if (c.dist != 0.0f || ++tries > 16) break;
+        store.release_pins();
+        const NodeId id = c.id;
+        if (call_pg([&] { return add_tid_to_duplicate(index, id, vec, dims, tid); })) return true;
+    }
+    return false;
+}
+
+// Makes sure `to` (a new exact copy of `from`'s vector) has an in-link on level 0: appended to
+// `from`'s list when there is room; otherwise, when `from`'s last neighbour is itself an exact
+// copy, the link is made from that copy (copies form a chain, so earlier copies keep theirs);
+// otherwise the last neighbour is replaced.
+void ensure_in_link(BufferStore& store, NodeId from, NodeId to, int cap, const float* vec) {
+    std::vector<NodeId> cur, next;
+    for (int hops = 0, tries = 0; hops < 256 && tries < 100; ++tries) {
+        store.neighbors(from, 0, cur);
+        if (std::find(cur.begin(), cur.end(), to) != cur.end()) return;
+        next = cur;
+        if (static_cast<int>(next.size()) < cap) {
+            next.push_back(to);
+        } else {
+            float d = 1.0f;
+            const NodeId last = next.back();
+            store.distances(vec, std::span<const NodeId>(&last, 1), &d, nullptr);
+            if (d == 0.0f && last != from) {
+                from = last;
+                ++hops;
+                continue;
+            }
+            next.back() = to;
+        }
+        if (store.update_neighbors(from, 0, cur, next)) return;
+    }
+}
+
 }  // namespace
 
 void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
@@ -173,13 +216,28 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
 
     BufferStore store(index, meta);
     try {
-        // An exact duplicate of an existing element only adds its heap TID there.
+        // An exact duplicate of an existing element only adds its heap TID there (an element
+        // holds up to kMaxHeapTids). When the nearest copy is full, other copies found by a
+        // short search are tried; failing that, a new element is linked from the copy so
+        // that it stays reachable however many copies pile up.
+        NodeId dup_anchor = kInvalidNode;
         if (meta.entry != kInvalidNode) {
             piramid::hnsw::Candidate nearest =
-                piramid::hnsw::greedy_descent(store, vec, meta.entry, meta.entry_level, 0);
+                piramid::hnsw::greedy_descent(store, vec, meta.entry, meta.entry_level, -1);
             if (nearest.dist == 0.0f && nearest.id != kInvalidNode) {
-                store.release_pins();
-                if (call_pg([&] { return add_tid_to_duplicate(index, nearest.id, vec, dims, tid); })) {
+                dup_anchor = nearest.id;
+                std::vector<piramid::hnsw::Candidate> copies{nearest};
+                if (!try_add_to_copies(index, store, copies, vec, dims, tid)) {
+                    piramid::hnsw::Searcher<BufferStore> searcher;
+                    searcher.start(store, vec, meta.entry, meta.entry_level);
+                    searcher.next_batch(static_cast<size_t>(std::max(2 * m, 32)), copies);
+                    if (try_add_to_copies(index, store, copies, vec, dims, tid)) {
+                        store.release_pins();
+                        call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
+                        return;
+                    }
+                } else {
+                    store.release_pins();
                     call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
                     return;
                 }
@@ -198,6 +256,7 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
         if (entry != kInvalidNode) {
             piramid::hnsw::Scratch scratch;
             piramid::hnsw::insert(store, id, vec, level, entry, entry_level, params, scratch);
+            if (dup_anchor != kInvalidNode) ensure_in_link(store, dup_anchor, id, 2 * m, vec);
         }
         store.release_pins();
     } catch (...) {

@@ -189,8 +189,13 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
             while (next < n && node_block(idp[ord[next]]) == blk) ++next;
             for (size_t j = next; j < n && node_block(idp[ord[j]]) == node_block(idp[ord[next]]); ++j)
                 prefetch_element(idp[ord[j]]);
+            // Pinned but not locked: an element's vector is written once, before any neighbour
+            // list can point at it, and never changes while the element exists; existing line
+            // pointers never move (pages are never compacted), and GenericXLog rewrites
+            // unchanged bytes with the same values. The one race, a slot freed by VACUUM being
+            // reused, yields a distance for the new element, which is equally valid. The flags
+            // read here are hints for the search; heap TIDs are read under a lock.
             Buffer buf = pin(blk);
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
             Page page = BufferGetPage(buf);
             for (; i < n && node_block(idp[ord[i]]) == blk; ++i) {
                 const uint32_t k = ord[i];
@@ -207,7 +212,6 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
                 }
                 if (deleted != nullptr) deleted[k] = (e->flags & (kDeleted | kFree)) ? 1 : 0;
             }
-            LockBuffer(buf, BUFFER_LOCK_UNLOCK);
         }
     });
     if (bad != kInvalidNode) corrupted(index_, bad);
