@@ -17,6 +17,7 @@ extern "C" {
 
 #include <cerrno>
 #include <cfloat>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -145,9 +146,16 @@ const char* scan_number(const char* p) {
 // float4 range are an error; values below the smallest subnormal round to (signed) zero, as
 // strtof rounds them.
 float decimal_to_float4(const char* start, const char* end, const char* literal) {
+    // std::from_chars rounds exactly like strtof (one correctly rounded step) but is several
+    // times faster, which matters for 768-d query literals. It reports both overflow and
+    // underflow as out of range: that rare case falls back to strtof to tell them apart.
+    const char* first = (*start == '+') ? start + 1 : start;
+    float v = 0.0f;
+    const auto res = std::from_chars(first, end, v, std::chars_format::general);
+    if (res.ec == std::errc() && res.ptr == end) return v;
     char* stop = nullptr;
     errno = 0;
-    const float v = std::strtof(start, &stop);
+    v = std::strtof(start, &stop);
     if (stop != end) {
         // Cannot happen for scanned input; report it as a syntax error rather than trust it.
         bad_syntax(literal);
