@@ -38,6 +38,7 @@ namespace {
 struct NodeInfo {
     uint8 level;
     uint8 flags;
+    NodeId next_copy = kInvalidNode;
     std::vector<std::vector<NodeId>> lists;
     std::vector<uint64_t> tids;
 };
@@ -103,8 +104,10 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
                 continue;
             }
             auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
+            const bool is_copy = ItemIdGetLength(iid) >= sizeof(ElementHeader) && (e->flags & kCopy);
             if (ItemIdGetLength(iid) < sizeof(ElementHeader) ||
-                ItemIdGetLength(iid) < element_size(dims, m, e->level)) {
+                ItemIdGetLength(iid) <
+                    (is_copy ? copy_element_size(dims) : element_size(dims, m, e->level))) {
                 st->add("block %u offset %u: element tuple too short for level %d", blk, off,
                         e->level);
                 continue;
@@ -112,7 +115,7 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
             if (e->level > meta.max_level)
                 st->add("block %u offset %u: level %d above the index maximum %d", blk, off,
                         e->level, meta.max_level);
-            if (e->ntids > kMaxHeapTids || (e->flags & ~(kDeleted | kFree)) != 0) {
+            if (e->ntids > kMaxHeapTids || (e->flags & ~(kDeleted | kFree | kCopy)) != 0) {
                 st->add("block %u offset %u: bad header (ntids %d, flags %d)", blk, off,
                         e->ntids, e->flags);
                 continue;
@@ -120,8 +123,11 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
             NodeInfo info;
             info.level = e->level;
             info.flags = e->flags;
-            if (!(e->flags & kFree)) {
-                if (e->ntids == 0 && !(e->flags & kDeleted))
+            if (!(e->flags & kFree)) info.next_copy = e->next_copy;
+            if (!(e->flags & kFree) && (e->flags & kCopy)) {
+                for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
+            } else if (!(e->flags & kFree)) {
+                if (e->ntids == 0 && !(e->flags & kDeleted) && e->next_copy == kInvalidNode)
                     st->add("block %u offset %u: live element without heap TIDs", blk, off);
                 for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
                 info.lists.resize(e->level + 1);
@@ -151,6 +157,7 @@ void check_graph(const MetaData& meta, VerifyState* st) {
     int top = -1;
     for (const auto& [id, info] : st->nodes) {
         if (info.flags & kFree) continue;
+        if (info.flags & kCopy) continue;
         if (!(info.flags & kDeleted)) ++live;
         if (info.level > top) top = info.level;
         for (size_t l = 0; l < info.lists.size(); ++l) {
@@ -161,6 +168,9 @@ void check_graph(const MetaData& meta, VerifyState* st) {
                             node_offset(id), l);
                 } else if (it == st->nodes.end()) {
                     st->add("element (%u,%u) level %zu: neighbour (%u,%u) does not exist",
+                            node_block(id), node_offset(id), l, node_block(nb), node_offset(nb));
+                } else if (it->second.flags & kCopy) {
+                    st->add("element (%u,%u) level %zu: neighbour (%u,%u) is a copy, not a node",
                             node_block(id), node_offset(id), l, node_block(nb), node_offset(nb));
                 } else if (it->second.flags & kFree) {
                     st->add("element (%u,%u) level %zu: neighbour (%u,%u) is a freed slot",
@@ -194,7 +204,22 @@ void check_graph(const MetaData& meta, VerifyState* st) {
         stack.pop_back();
         auto it = st->nodes.find(id);
         if (it == st->nodes.end()) continue;
-        for (uint64_t t : it->second.tids) st->reachable_tids.insert(t);
+        if (!(it->second.flags & kDeleted)) {
+            for (uint64_t t : it->second.tids) st->reachable_tids.insert(t);
+            // The element's exact copies share its place in the graph.
+            NodeId c = it->second.next_copy;
+            for (int hops = 0; c != kInvalidNode && hops < 100000; ++hops) {
+                auto ci = st->nodes.find(c);
+                if (ci == st->nodes.end() || !(ci->second.flags & kCopy)) {
+                    st->add("element (%u,%u): copy chain points at (%u,%u), not a copy",
+                            node_block(id), node_offset(id), node_block(c), node_offset(c));
+                    break;
+                }
+                seen.insert(c);
+                for (uint64_t t : ci->second.tids) st->reachable_tids.insert(t);
+                c = ci->second.next_copy;
+            }
+        }
         for (const auto& list : it->second.lists)
             for (NodeId nb : list)
                 if (seen.insert(nb).second) stack.push_back(nb);
@@ -202,8 +227,10 @@ void check_graph(const MetaData& meta, VerifyState* st) {
     size_t unreachable = 0;
     for (const auto& [id, info] : st->nodes) {
         if ((info.flags & (kFree | kDeleted)) || seen.count(id)) continue;
+        if ((info.flags & kCopy) && info.tids.empty()) continue;
         if (++unreachable <= 5)
-            st->add("element (%u,%u) is not reachable from the entry point", node_block(id),
+            st->add("%s (%u,%u) is not reachable from the entry point",
+                    (info.flags & kCopy) ? "copy element" : "element", node_block(id),
                     node_offset(id));
     }
     if (unreachable > 5) st->add("%zu elements in all are not reachable", unreachable);

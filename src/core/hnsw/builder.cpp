@@ -286,9 +286,8 @@ std::span<const NodeId> Builder::neighbors(NodeId id, int level) const {
     return std::span<const NodeId>(s + 1, s[0]);
 }
 
-void Builder::start(int threads) {
-    if (started_) throw Error(Errc::kInternal, "hnsw build: start() called twice");
-    started_ = true;
+// Allocates the graph arrays (all lists empty) and points graph_ at them.
+void Builder::prepare_graph() {
     const size_t n = levels_.size();
     const size_t m = static_cast<size_t>(params_.m);
     links0_.assign(n * (1 + 2 * m), 0);
@@ -309,6 +308,13 @@ void Builder::start(int threads) {
     graph_.upper_ = upper_.data();
     graph_.upper_offset_ = upper_offset_.data();
     graph_.locks_ = locks_.get();
+}
+
+void Builder::start(int threads) {
+    if (started_) throw Error(Errc::kInternal, "hnsw build: start() called twice");
+    started_ = true;
+    prepare_graph();
+    const size_t n = levels_.size();
     if (n == 0) return;
 
     entry_ = 0;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -31,9 +32,14 @@
 #include "core/hnsw/space.hpp"
 #include "core/hnsw/store.hpp"
 
+namespace piramid::engine {
+class DistanceEngine;
+}
+
 namespace piramid::hnsw {
 
 class Builder;
+struct EngineBuild;
 
 // The NodeStore view of a builder's graph (see store.hpp). Nothing is ever deleted here.
 class BuildGraph {
@@ -95,6 +101,23 @@ class Builder {
     // Joins the workers; rethrows the first worker error as piramid::Error.
     void join();
 
+    // The engine-driven build (engine_build.cpp), instead of start(), for large builds. Upper
+    // levels: normal insertion among the nodes with level >= 1. Layer 0: each node's
+    // k = max(ef_construction, 2m) exact nearest neighbours, computed by `engine` in blocks of
+    // queries, pruned by the same heuristic to 2m, then merged with the reverse edges (pruned
+    // again when over 2m), then the same reachability pass as start(). Exact copies of one
+    // vector (items beyond kMaxLabels labels) are chained behind their first item instead of
+    // taking part in the kNN. Same wait_for/inserted/cancel/join contract as start(); the
+    // workers call the engine (never Postgres) and cancel() reaches the engine job; `engine`
+    // must outlive join(). With threads == 1 the graph is deterministic whatever the engine's
+    // own thread count. Returns false, starting nothing, when the extra memory it needs
+    // (candidate blocks, reverse lists) does not fit the budget: start() may be called instead.
+    // If the engine fails (other than by cancel), the build goes on as the normal threaded build
+    // and engine_error() tells why. `block` = queries per engine call (0: automatic).
+    bool start_with_engine(engine::DistanceEngine& engine, int threads, size_t block = 0);
+    // After join(): empty, or why the engine build fell back to the normal build.
+    const std::string& engine_error() const { return engine_error_; }
+
     // --- the result (after join; size() and labels/vectors also before start) ---
     size_t size() const { return levels_.size(); }
     int level(NodeId id) const { return levels_[id]; }
@@ -115,6 +138,8 @@ class Builder {
     BuildGraph& graph() { return graph_; }
 
   private:
+    friend struct EngineBuild;
+    void prepare_graph();
     void worker();
     void insert_item(NodeId id, ScratchT<DenseVisitedSet>& sc);
     void connect_unreachable(ScratchT<DenseVisitedSet>& sc);
@@ -158,6 +183,7 @@ class Builder {
     std::condition_variable done_cv_;
     int running_ = 0;
     std::exception_ptr error_;
+    std::string engine_error_;
 };
 
 }  // namespace piramid::hnsw

@@ -52,6 +52,7 @@ struct ScratchT {
     std::vector<float> vec;                         // one vector copy
     std::vector<float> copy, copy2;                 // more vector copies
     std::vector<std::pair<NodeId, NodeId>> splice;  // (kept copy, dropped node)
+    std::vector<std::vector<Candidate>> per_level;  // insert: chosen neighbours per level
 };
 using Scratch = ScratchT<VisitedSet>;
 
@@ -169,7 +170,13 @@ void insert(S& store, NodeId id, const float* vec, int level, NodeId entry, int 
     if (entry_level > level)
         start = greedy_descent(store, vec, entry, entry_level, level, sc.search).id;
     sc.entries.assign(1, start);
-    for (int l = std::min(level, entry_level); l >= 0; --l) {
+    // All levels are searched and chosen first, then every list of the new node is written,
+    // and only then do back-links make it reachable. Writing a level's list after other
+    // levels' back-links exist would overwrite links that concurrent inserts (which can
+    // already reach the node) added to it.
+    const int top = std::min(level, entry_level);
+    if (sc.per_level.size() < static_cast<size_t>(top + 1)) sc.per_level.resize(top + 1);
+    for (int l = top; l >= 0; --l) {
         search_layer(store, vec, std::span<const NodeId>(sc.entries), ef, l, sc.visited, sc.search,
                      sc.results);
         // A concurrent insert may already have linked to this node: never link to itself.
@@ -179,17 +186,20 @@ void insert(S& store, NodeId id, const float* vec, int level, NodeId entry, int 
         // handed over by add_back_link.
         select_neighbors_heuristic(store, std::span<const Candidate>(sc.results), cap, sc.selected,
                                    space, vec, id, sc.select, cap / 2);
-        sc.replacement.clear();
-        for (const Candidate& c : sc.selected) sc.replacement.push_back(c.id);
-        store.set_neighbors(id, l, std::span<const NodeId>(sc.replacement));
-        // Copy: add_back_link reuses sc.selected.
-        sc.cands.assign(sc.selected.begin(), sc.selected.end());
+        sc.per_level[l].assign(sc.selected.begin(), sc.selected.end());
         sc.entries.clear();
         for (const Candidate& c : sc.results) sc.entries.push_back(c.id);
         if (sc.entries.empty()) sc.entries.push_back(start);
-        std::vector<Candidate>& links = sc.results;  // results no longer needed: reuse
-        links.assign(sc.cands.begin(), sc.cands.end());
-        for (const Candidate& c : links) detail::add_back_link(store, c.id, l, id, cap, space, sc);
+    }
+    for (int l = top; l >= 0; --l) {
+        sc.replacement.clear();
+        for (const Candidate& c : sc.per_level[l]) sc.replacement.push_back(c.id);
+        store.set_neighbors(id, l, std::span<const NodeId>(sc.replacement));
+    }
+    for (int l = top; l >= 0; --l) {
+        const size_t cap = level_capacity(params, l);
+        for (const Candidate& c : sc.per_level[l])
+            detail::add_back_link(store, c.id, l, id, cap, space, sc);
     }
 }
 

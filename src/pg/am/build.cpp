@@ -115,20 +115,38 @@ void run_builder(BuildState* st) {
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(b->size()));
 }
 
-// Writes the in-memory graph to pages 1.. and points the meta page at its entry.
+// Writes the in-memory graph to pages 1.. and points the meta page at its entry. An item with
+// more labels (heap TIDs of one exact vector) than an element holds gets kCopy elements chained
+// after it, placed right behind it.
 void write_graph(BuildState* st) {
     Builder* b = st->builder->object;
     const size_t n = b->size();
+    const int dims = st->dims, m = st->m;
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
     const std::vector<NodeId> order = b->locality_order();
-    // Place elements in order, filling pages.
+    struct Slot {
+        NodeId item;
+        int32 chunk;  // -1: the graph element; c >= 0: copy holding labels from (c + 1) * max
+        NodeId id;
+    };
+    std::vector<Slot> seq;
+    seq.reserve(n);
+    for (NodeId item : order) {
+        seq.push_back(Slot{item, -1, kInvalidNode});
+        const size_t nl = b->labels(item).size();
+        for (int32 c = 0; static_cast<size_t>(kMaxHeapTids) * (c + 1) < nl; ++c)
+            seq.push_back(Slot{item, c, kInvalidNode});
+    }
+    // Place tuples in sequence, filling pages.
     std::vector<NodeId> ids(n, kInvalidNode);
     const Size page_space = max_element_size() + sizeof(ItemIdData);
     BlockNumber blk = 1;
     OffsetNumber off = 0;
     Size used = 0;
-    for (NodeId item : order) {
-        const Size need = element_size(st->dims, st->m, b->level(item)) + sizeof(ItemIdData);
+    for (Slot& slot : seq) {
+        const Size need = (slot.chunk < 0 ? element_size(dims, m, b->level(slot.item))
+                                          : copy_element_size(dims)) +
+                          sizeof(ItemIdData);
         if (off == 0 || used + need > page_space || off >= (1u << kNodeOffsetBits) - 1) {
             if (off != 0) ++blk;
             off = 0;
@@ -139,39 +157,47 @@ void write_graph(BuildState* st) {
         if (blk >= kMaxBlocks)
             throw Error(Errc::kOutOfMemory, "hnsw index would exceed the maximum of " +
                                                 std::to_string(kMaxBlocks) + " pages");
-        ids[item] = pack_node(blk, off);
+        slot.id = pack_node(blk, off);
+        if (slot.chunk < 0) ids[slot.item] = slot.id;
     }
     const BlockNumber last_blk = n > 0 ? blk : 0;
 
     PGAlignedBlock image;
     auto* tuple = static_cast<char*>(call_pg([] { return palloc(max_element_size()); }));
-    const int dims = st->dims, m = st->m;
     size_t pos = 0;
     for (BlockNumber b_no = 1; b_no <= last_blk; ++b_no) {
         Page page = image.data;
         init_page(page, kElementPage);
-        for (; pos < n && node_block(ids[order[pos]]) == b_no; ++pos) {
-            const NodeId item = order[pos];
-            const int level = b->level(item);
-            const Size size = element_size(dims, m, level);
+        for (; pos < seq.size() && node_block(seq[pos].id) == b_no; ++pos) {
+            const Slot& slot = seq[pos];
+            const NodeId item = slot.item;
+            const int level = slot.chunk < 0 ? b->level(item) : 0;
+            const Size size =
+                slot.chunk < 0 ? element_size(dims, m, level) : copy_element_size(dims);
             std::memset(tuple, 0, size);
             auto* e = reinterpret_cast<ElementHeader*>(tuple);
             e->level = static_cast<uint8>(level);
+            e->flags = slot.chunk < 0 ? 0 : kCopy;
             const auto labels = b->labels(item);
-            e->ntids = static_cast<uint8>(std::min<size_t>(labels.size(), kMaxHeapTids));
-            for (int t = 0; t < e->ntids; ++t) unpack_tid(labels[t], &e->tids[t]);
+            const size_t first = static_cast<size_t>(slot.chunk + 1) * kMaxHeapTids;
+            e->ntids = static_cast<uint8>(std::min<size_t>(labels.size() - first, kMaxHeapTids));
+            for (int t = 0; t < e->ntids; ++t) unpack_tid(labels[first + t], &e->tids[t]);
+            const bool chained = pos + 1 < seq.size() && seq[pos + 1].item == item;
+            e->next_copy = chained ? seq[pos + 1].id : kInvalidNode;
             std::memcpy(element_vector(e), b->vector(item), sizeof(float) * dims);
-            for (int l = 0; l <= level; ++l) {
-                NodeId* list = element_neighbors(e, dims, m, l);
-                const int cap = level_capacity(m, l);
-                const auto nb = b->neighbors(item, l);
-                int k = 0;
-                for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = ids[nb[k]];
-                for (; k < cap; ++k) list[k] = kInvalidNode;
+            if (slot.chunk < 0) {
+                for (int l = 0; l <= level; ++l) {
+                    NodeId* list = element_neighbors(e, dims, m, l);
+                    const int cap = level_capacity(m, l);
+                    const auto nb = b->neighbors(item, l);
+                    int k = 0;
+                    for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = ids[nb[k]];
+                    for (; k < cap; ++k) list[k] = kInvalidNode;
+                }
             }
             const OffsetNumber got = PageAddItem(page, reinterpret_cast<Item>(tuple), size,
                                                  InvalidOffsetNumber, false, false);
-            if (got != node_offset(ids[item]))
+            if (got != node_offset(slot.id))
                 throw Error(Errc::kInternal, "hnsw build: page layout mismatch");
         }
         call_pg([&] {

@@ -32,6 +32,7 @@ void fill_element(char* tuple, Size size, int dims, int m, int level, const floa
     e->level = static_cast<uint8>(level);
     e->ntids = 1;
     e->tids[0] = *tid;
+    e->next_copy = kInvalidNode;
     std::memcpy(element_vector(e), vec, sizeof(float) * dims);
     for (int l = 0; l <= level; ++l) {
         NodeId* list = element_neighbors(e, dims, m, l);
@@ -127,7 +128,7 @@ bool add_tid_to_duplicate(Relation index, NodeId id, const float* vec, int dims,
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     bool added = false;
     ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-    if (e != nullptr && e->flags == 0 && e->ntids < kMaxHeapTids &&
+    if (e != nullptr && (e->flags & ~kCopy) == 0 && e->ntids < kMaxHeapTids &&
         std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0) {
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
@@ -140,15 +141,16 @@ bool add_tid_to_duplicate(Relation index, NodeId id, const float* vec, int dims,
     return added;
 }
 
-// Makes id the entry point when the graph is empty or its level is higher. Returns the entry
-// to start the search from (kInvalidNode when id became the first element).
-void raise_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level) {
+// Makes id the entry point when the graph is empty, or (unless only_if_empty) when its level is
+// higher than the entry's. Reports the entry point as it was before.
+void raise_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level,
+                 bool only_if_empty) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     MetaData* meta = page_meta(BufferGetPage(buf));
     *entry = meta->entry;
     *entry_level = meta->entry_level;
-    if (meta->entry == kInvalidNode || level > meta->entry_level) {
+    if (meta->entry == kInvalidNode || (!only_if_empty && level > meta->entry_level)) {
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
         page_meta(p)->entry = id;
@@ -172,30 +174,59 @@ bool try_add_to_copies(Relation index, BufferStore& store,
     return false;
 }
 
-// Makes sure `to` (a new exact copy of `from`'s vector) has an in-link on level 0: appended to
-// `from`'s list when there is room; otherwise, when `from`'s last neighbour is itself an exact
-// copy, the link is made from that copy (copies form a chain, so earlier copies keep theirs);
-// otherwise the last neighbour is replaced.
-void ensure_in_link(BufferStore& store, NodeId from, NodeId to, int cap, const float* vec) {
-    std::vector<NodeId> cur, next;
-    for (int hops = 0, tries = 0; hops < 256 && tries < 100; ++tries) {
-        store.neighbors(from, 0, cur);
-        if (std::find(cur.begin(), cur.end(), to) != cur.end()) return;
-        next = cur;
-        if (static_cast<int>(next.size()) < cap) {
-            next.push_back(to);
-        } else {
-            float d = 1.0f;
-            const NodeId last = next.back();
-            store.distances(vec, std::span<const NodeId>(&last, 1), &d, nullptr);
-            if (d == 0.0f && last != from) {
-                from = last;
-                ++hops;
-                continue;
-            }
-            next.back() = to;
-        }
-        if (store.update_neighbors(from, 0, cur, next)) return;
+// Reads an element's next_copy under a share lock (kInvalidNode when there is none).
+NodeId read_next_copy(Relation index, NodeId id) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    const NodeId next = e != nullptr ? e->next_copy : kInvalidNode;
+    UnlockReleaseBuffer(buf);
+    return next;
+}
+
+// Sets id's next_copy to `to` when it is still `expected` (or unconditionally when id is a
+// private, not yet linked copy). Returns whether it was written.
+bool swap_next_copy(Relation index, NodeId id, NodeId expected, NodeId to, bool check) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    bool done = false;
+    if (e != nullptr && (!check || e->next_copy == expected)) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        element_at(p, node_offset(id))->next_copy = to;
+        GenericXLogFinish(st);
+        done = true;
+    }
+    UnlockReleaseBuffer(buf);
+    return done;
+}
+
+// Stores tid for an exact copy of graph element `anchor` whose own TID slots are full: in a
+// chained kCopy element with room, or in a new one linked at the head of the chain.
+void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const float* vec, int dims,
+                      ItemPointer tid) {
+    NodeId id = read_next_copy(index, anchor);
+    for (int hops = 0; id != kInvalidNode && hops < 1000; ++hops) {
+        if (add_tid_to_duplicate(index, id, vec, dims, tid)) return;
+        id = read_next_copy(index, id);
+    }
+    const Size size = copy_element_size(dims);
+    char* tuple = static_cast<char*>(palloc(size));
+    std::memset(tuple, 0, size);
+    auto* e = reinterpret_cast<ElementHeader*>(tuple);
+    e->flags = kCopy;
+    e->ntids = 1;
+    e->tids[0] = *tid;
+    NodeId head = read_next_copy(index, anchor);
+    e->next_copy = head;
+    std::memcpy(element_vector(e), vec, sizeof(float) * dims);
+    const NodeId copy = allocate_element(index, hint, tuple, size);
+    pfree(tuple);
+    // The new copy is private until the anchor points at it: retarget it until the swap holds.
+    while (!swap_next_copy(index, anchor, head, copy, true)) {
+        head = read_next_copy(index, anchor);
+        swap_next_copy(index, copy, kInvalidNode, head, false);
     }
 }
 
@@ -217,30 +248,29 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
     BufferStore store(index, meta);
     try {
         // An exact duplicate of an existing element only adds its heap TID there (an element
-        // holds up to kMaxHeapTids). When the nearest copy is full, other copies found by a
-        // short search are tried; failing that, a new element is linked from the copy so
-        // that it stays reachable however many copies pile up.
-        NodeId dup_anchor = kInvalidNode;
+        // holds up to kMaxHeapTids). When the nearest copy is full, other graph copies found
+        // by a short search are tried, then the nearest copy's chain of kCopy elements.
         if (meta.entry != kInvalidNode) {
             piramid::hnsw::Candidate nearest =
                 piramid::hnsw::greedy_descent(store, vec, meta.entry, meta.entry_level, -1);
             if (nearest.dist == 0.0f && nearest.id != kInvalidNode) {
-                dup_anchor = nearest.id;
                 std::vector<piramid::hnsw::Candidate> copies{nearest};
-                if (!try_add_to_copies(index, store, copies, vec, dims, tid)) {
+                bool added = try_add_to_copies(index, store, copies, vec, dims, tid);
+                if (!added) {
                     piramid::hnsw::Searcher<BufferStore> searcher;
                     searcher.start(store, vec, meta.entry, meta.entry_level);
                     searcher.next_batch(static_cast<size_t>(std::max(2 * m, 32)), copies);
-                    if (try_add_to_copies(index, store, copies, vec, dims, tid)) {
-                        store.release_pins();
-                        call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
-                        return;
-                    }
-                } else {
-                    store.release_pins();
-                    call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
-                    return;
+                    added = try_add_to_copies(index, store, copies, vec, dims, tid);
                 }
+                store.release_pins();
+                if (!added) {
+                    const NodeId anchor = nearest.id;
+                    call_pg([&] {
+                        add_tid_to_chain(index, anchor, meta.insert_hint, vec, dims, tid);
+                    });
+                }
+                call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
+                return;
             }
         }
         const int level = random_level(m, meta.max_level);
@@ -250,13 +280,20 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
         const NodeId id = call_pg([&] { return allocate_element(index, meta.insert_hint, tuple, size); });
         call_pg([&] { pfree(tuple); });
 
-        NodeId entry = kInvalidNode;
-        int entry_level = -1;
-        call_pg([&] { raise_entry(index, id, level, &entry, &entry_level); });
+        // Link first, then publish as entry point: an entry whose lists are still being written
+        // would strand searches (and lose the back-links concurrent inserts add to it).
+        NodeId entry = meta.entry;
+        int entry_level = meta.entry_level;
+        if (entry == kInvalidNode)  // the first element becomes the entry point at once
+            call_pg([&] { raise_entry(index, id, level, &entry, &entry_level, true); });
         if (entry != kInvalidNode) {
             piramid::hnsw::Scratch scratch;
             piramid::hnsw::insert(store, id, vec, level, entry, entry_level, params, scratch);
-            if (dup_anchor != kInvalidNode) ensure_in_link(store, dup_anchor, id, 2 * m, vec);
+            if (level > entry_level) {
+                NodeId prev = kInvalidNode;
+                int prev_level = -1;
+                call_pg([&] { raise_entry(index, id, level, &prev, &prev_level, false); });
+            }
         }
         store.release_pins();
     } catch (...) {

@@ -42,8 +42,8 @@ struct ScanWork {
     size_t pos = 0;
     // strict_order: results found but not yet safe to return
     std::priority_queue<Candidate, std::vector<Candidate>, FartherFirst> pending;
-    // heap TIDs of the element being returned
-    ItemPointerData tids[kMaxHeapTids];
+    // heap TIDs of the element being returned (its own, then its copies')
+    std::vector<ItemPointerData> tids;
     int ntids = 0;
     int tid_pos = 0;
     size_t produced = 0;  // nodes handed out by the searcher
@@ -56,23 +56,35 @@ struct ScanOpaque {
     bool done;
 };
 
-// Fills work->tids with the element's live heap TIDs.
+// Fills work->tids with the element's live heap TIDs, following its chain of exact copies.
 void load_tids(Relation index, ScanWork* w, NodeId id) {
+    w->tids.clear();
     w->ntids = 0;
     w->tid_pos = 0;
-    int n = 0;
-    ItemPointerData* out = w->tids;
-    call_pg([&] {
-        Buffer buf = ReadBuffer(index, node_block(id));
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-        if (e != nullptr && !(e->flags & (kDeleted | kFree))) {
-            n = std::min<int>(e->ntids, kMaxHeapTids);
-            for (int i = 0; i < n; ++i) out[i] = e->tids[i];
-        }
-        UnlockReleaseBuffer(buf);
-    });
-    w->ntids = n;
+    bool first = true;
+    for (int hops = 0; id != kInvalidNode && hops < 100000; ++hops) {
+        ItemPointerData found[kMaxHeapTids];
+        int n = 0;
+        NodeId next = kInvalidNode;
+        const bool head = first;
+        call_pg([&] {
+            Buffer buf = ReadBuffer(index, node_block(id));
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+            // The graph element must be live; copies are followed while they are copies.
+            if (e != nullptr && !(e->flags & (kDeleted | kFree)) &&
+                (head ? !(e->flags & kCopy) : (e->flags & kCopy) != 0)) {
+                n = std::min<int>(e->ntids, kMaxHeapTids);
+                for (int i = 0; i < n; ++i) found[i] = e->tids[i];
+                next = e->next_copy;
+            }
+            UnlockReleaseBuffer(buf);
+        });
+        w->tids.insert(w->tids.end(), found, found + n);
+        first = false;
+        id = next;
+    }
+    w->ntids = static_cast<int>(w->tids.size());
 }
 
 size_t visit_cap() {

@@ -29,7 +29,7 @@ inline constexpr uint32 kMagic = 0x50524d44;  // "PRMD"
 inline constexpr uint32 kFormatVersion = 1;
 inline constexpr uint16 kPageId = 0xFF90;
 inline constexpr BlockNumber kMetaBlock = 0;
-inline constexpr int kMaxHeapTids = 10;
+inline constexpr int kMaxHeapTids = 9;
 inline constexpr int kMaxLevel = 16;
 inline constexpr int kNodeOffsetBits = 8;
 inline constexpr BlockNumber kMaxBlocks = BlockNumber(1) << (32 - kNodeOffsetBits);
@@ -60,14 +60,21 @@ struct MetaData {
 enum ElementFlags : uint8 {
     kDeleted = 1,  // no live heap TID; still part of the graph
     kFree = 2,     // removed from the graph by VACUUM; the slot may be reused
+    kCopy = 4,     // holds heap TIDs of an exact copy of a graph element's vector; not a graph
+                   // node: reached only through that element's next_copy chain
 };
 
+// Exact duplicates: up to kMaxHeapTids heap TIDs share one element; more copies of the same
+// vector go to kCopy elements chained from it (next_copy), which are never graph nodes. So any
+// number of identical vectors costs the graph one node and can never crowd out its links.
 struct ElementHeader {
     uint8 level;
     uint8 flags;
     uint8 ntids;
     uint8 reserved;
     ItemPointerData tids[kMaxHeapTids];
+    uint16 reserved2;
+    NodeId next_copy;  // first kCopy element holding more TIDs of this vector, or kInvalidNode
 };
 static_assert(sizeof(ElementHeader) == 64);
 
@@ -84,6 +91,11 @@ inline int level_capacity(int m, int level) { return level == 0 ? 2 * m : m; }
 inline Size element_size(int dims, int m, int level) {
     return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(dims) +
                     sizeof(NodeId) * static_cast<Size>(2 * m + level * m));
+}
+
+// A kCopy element: header and vector, no neighbour lists.
+inline Size copy_element_size(int dims) {
+    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(dims));
 }
 
 // The largest element tuple one page can hold.
