@@ -44,6 +44,15 @@ void fill_element(char* tuple, Size size, int dims, int m, int level, const floa
 // new space. Returns the offset used or InvalidOffsetNumber.
 OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size) {
     Page page = BufferGetPage(buf);
+    if (PageIsNew(page)) {
+        // Left all-zero by an extension that a crash interrupted: initialise and use it.
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
+        init_page(p, kElementPage);
+        const OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
+        GenericXLogFinish(st);
+        return off;
+    }
     if (!page_is(page, kElementPage)) return InvalidOffsetNumber;
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
