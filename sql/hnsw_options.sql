@@ -43,6 +43,10 @@ SET hnsw.scan_mem_multiplier = 0.5;
 SET hnsw.scan_mem_multiplier = 1001;
 SET hnsw.scan_mem_multiplier = 2;
 SET hnsw.unknown_setting = 1;
+SHOW piramid.hnsw_build_method;
+SET piramid.hnsw_build_method = 'gpu';
+SET piramid.hnsw_build_method = engine;
+SET piramid.hnsw_build_method = insert;
 RESET ALL;
 -- the verifier is not for everyone, and only for hnsw indexes
 SELECT has_function_privilege('public', 'piramid_hnsw_verify(regclass)', 'execute') AS public_can_verify;

@@ -86,6 +86,15 @@ DROP INDEX items_l2;
 CREATE INDEX CONCURRENTLY items_l2c ON items USING hnsw (v vector_l2_ops);
 SELECT knn_matches('[5,5,5,5]', '<->', 10);
 SELECT * FROM piramid_hnsw_verify('items_l2c');
+-- the engine-driven build (layer 0 from exact k-NN lists of the CPU engine here)
+DROP INDEX items_l2c;
+SET piramid.hnsw_build_method = engine;
+CREATE INDEX items_engine ON items USING hnsw (v vector_l2_ops);
+RESET piramid.hnsw_build_method;
+SELECT knn_matches('[1,2,3,4]', '<->', 10), knn_matches('[16,12,6,4]', '<->', 20);
+SELECT elements FROM piramid_hnsw_stats('items_engine');
+SELECT * FROM piramid_hnsw_verify('items_engine');
+SELECT last_engine LIKE 'cpu%' AS cpu_engine_used FROM piramid_gpu_info();
 -- a build that outgrows maintenance_work_mem continues on disk, with a NOTICE
 CREATE TABLE wide (id int, v vector(64));
 INSERT INTO wide SELECT i, (SELECT ('[' || string_agg(((i * 64 + j * 7) % 100003)::text, ',') || ']') FROM generate_series(1, 64) j)::vector

@@ -23,7 +23,9 @@ extern "C" {
 #include <cstring>
 #include <thread>
 
+#include "core/engine/engine.hpp"
 #include "core/hnsw/builder.hpp"
+#include "pg/gpu/gpu.hpp"
 #include "pg/owned.hpp"
 
 namespace piramid::pg::hnsw {
@@ -99,7 +101,30 @@ void run_builder(BuildState* st) {
     Builder* b = st->builder->object;
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(b->size()));
     // Small graphs build in one thread: fast anyway, and the graph is then deterministic.
-    b->start(b->size() < 10000 ? 1 : st->threads);
+    const int threads = b->size() < 10000 ? 1 : st->threads;
+    const auto method = static_cast<BuildMethod>(g_build_method);
+    engine::DistanceEngine* eng = nullptr;
+    if (method != BuildMethod::kInsert) {
+        char why[512];
+        why[0] = '\0';
+        // auto: only a GPU engine is worth it (the CPU engine's brute force is O(n^2)).
+        eng = gpu::engine_for_build(b->size(), method == BuildMethod::kAuto, why, sizeof(why));
+        if (eng == nullptr && method == BuildMethod::kEngine)
+            call_pg([&] { elog(DEBUG1, "hnsw build: no distance engine (%s)", why); });
+    }
+    bool engine_started = eng != nullptr && b->start_with_engine(*eng, threads);
+    if (eng != nullptr && !engine_started)
+        call_pg([] {
+            ereport(NOTICE, (errmsg("hnsw build: the engine-driven build does not fit in "
+                                    "maintenance_work_mem; using threaded insertion")));
+        });
+    if (engine_started) {
+        gpu::note_engine_used(eng);
+        const std::string name = eng->name();
+        call_pg([&] { elog(DEBUG1, "hnsw build: layer 0 from the %s engine", name.c_str()); });
+    } else {
+        b->start(threads);
+    }
     try {
         while (!b->wait_for(std::chrono::milliseconds(50))) {
             pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
@@ -107,6 +132,14 @@ void run_builder(BuildState* st) {
             check_for_interrupts();
         }
         b->join();
+        if (engine_started && !b->engine_error().empty()) {
+            const std::string err = b->engine_error();
+            call_pg([&] {
+                ereport(WARNING, (errmsg("hnsw build: the distance engine failed (%s); the graph "
+                                         "was built by threaded insertion",
+                                         err.c_str())));
+            });
+        }
     } catch (...) {
         // Stop and join the workers before the error leaves this frame.
         release(st->builder);

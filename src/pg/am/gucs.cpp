@@ -16,6 +16,14 @@ int g_ef_search = 40;
 int g_iterative_scan = static_cast<int>(IterativeScan::kOff);
 int g_max_scan_tuples = 20000;
 double g_scan_mem_multiplier = 1.0;
+int g_build_method = static_cast<int>(BuildMethod::kAuto);
+
+static const struct config_enum_entry kBuildMethodOptions[] = {
+    {"insert", static_cast<int>(BuildMethod::kInsert), false},
+    {"engine", static_cast<int>(BuildMethod::kEngine), false},
+    {"auto", static_cast<int>(BuildMethod::kAuto), false},
+    {nullptr, 0, false},
+};
 
 static const struct config_enum_entry kIterativeScanOptions[] = {
     {"off", static_cast<int>(IterativeScan::kOff), false},
@@ -47,6 +55,13 @@ void hnsw_define_gucs() {
                              "Multiple of work_mem an iterative hnsw scan may use.", nullptr,
                              &g_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr,
                              nullptr, nullptr);
+    DefineCustomEnumVariable(
+        "piramid.hnsw_build_method", "How CREATE INDEX builds an hnsw graph in memory.",
+        "insert: HNSW insertion on worker threads. engine: layer 0 from exact k-NN lists computed "
+        "by the distance engine (the GPU when piramid.gpu allows, else the CPU engine), pruned "
+        "with the neighbour heuristic. auto: engine only when a GPU is usable for the build.",
+        &g_build_method, static_cast<int>(BuildMethod::kAuto), kBuildMethodOptions, PGC_USERSET,
+        0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("hnsw");
 }
 

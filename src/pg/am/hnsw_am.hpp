@@ -39,6 +39,9 @@ extern int g_ef_search;
 extern int g_iterative_scan;
 extern int g_max_scan_tuples;
 extern double g_scan_mem_multiplier;
+// piramid.hnsw_build_method: how CREATE INDEX builds the graph in memory.
+enum class BuildMethod { kInsert = 0, kEngine = 1, kAuto = 2 };
+extern int g_build_method;
 
 // Build phases reported in pg_stat_progress_create_index.
 inline constexpr int64 kPhaseLoad = 2;

@@ -42,8 +42,10 @@ void fill_element(char* tuple, Size size, int dims, int m, int level, const floa
 
 // Tries to place the tuple on `buf` (exclusively locked): a free slot that is large enough, or
 // new space. Returns the offset used or InvalidOffsetNumber.
-OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size) {
+OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size,
+                           bool* more_free) {
     Page page = BufferGetPage(buf);
+    *more_free = false;
     if (PageIsNew(page)) {
         // Left all-zero by an extension that a crash interrupted: initialise and use it.
         GenericXLogState* st = GenericXLogStart(index);
@@ -55,11 +57,20 @@ OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size s
     }
     if (!page_is(page, kElementPage)) return InvalidOffsetNumber;
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    OffsetNumber found = InvalidOffsetNumber;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
         ItemId iid = PageGetItemId(page, off);
-        if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < size) continue;
+        if (!ItemIdIsNormal(iid)) continue;
         auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
         if (!(e->flags & kFree)) continue;
+        if (ItemIdGetLength(iid) < size || found != InvalidOffsetNumber) {
+            *more_free = true;  // another free slot stays on this page
+            continue;
+        }
+        found = off;
+    }
+    if (found != InvalidOffsetNumber) {
+        const OffsetNumber off = found;
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
         ItemId piid = PageGetItemId(p, off);
@@ -100,13 +111,19 @@ NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Siz
     BlockNumber blk = hint >= 1 && hint < nblocks ? hint : (nblocks > 1 ? nblocks - 1 : 1);
     // Walk forward from the hint (VACUUM points it at the first page with a free slot), a
     // bounded number of pages, before extending the relation.
+    // The hint then stays on the first page that still has a free slot, so slots freed by
+    // VACUUM are filled before the index grows.
+    BlockNumber keep = InvalidBlockNumber;
     for (int tries = 0; tries < 16 && blk < nblocks; ++tries, ++blk) {
         Buffer buf = ReadBuffer(index, blk);
         LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        OffsetNumber off = place_on_page(index, buf, tuple, size);
+        bool more_free = false;
+        OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
         UnlockReleaseBuffer(buf);
+        if (more_free && keep == InvalidBlockNumber) keep = blk;
         if (off != InvalidOffsetNumber) {
-            if (blk != hint) set_insert_hint(index, blk);
+            const BlockNumber next_hint = keep != InvalidBlockNumber ? keep : blk;
+            if (next_hint != hint) set_insert_hint(index, next_hint);
             return pack_node(blk, off);
         }
     }
@@ -126,7 +143,7 @@ NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Siz
     if (off == InvalidOffsetNumber) elog(ERROR, "hnsw: element does not fit an empty page");
     GenericXLogFinish(st);
     UnlockReleaseBuffer(buf);
-    set_insert_hint(index, newblk);
+    set_insert_hint(index, keep != InvalidBlockNumber ? keep : newblk);
     return pack_node(newblk, off);
 }
 

@@ -36,6 +36,15 @@ void run_topk(const float* queries, size_t nq, const float* base, size_t nb, siz
               engine::Metric metric, size_t k, int64_t* ids, double* dists,
               JobResult* out) noexcept;
 
+// The engine for an engine-driven index build of n vectors: the GPU engine when piramid.gpu
+// allows it (on; or auto with n >= piramid.gpu_min_vectors) and one is usable, else (unless
+// require_gpu) the CPU engine. Returns nullptr with *why when require_gpu and no GPU is usable.
+// Never calls Postgres; the engine stays valid for the backend's lifetime.
+engine::DistanceEngine* engine_for_build(size_t n, bool require_gpu, char* why,
+                                         size_t why_size) noexcept;
+// Records which engine ran the last batched job (piramid_gpu_info().last_engine).
+void note_engine_used(const engine::DistanceEngine* eng) noexcept;
+
 // What piramid_gpu_info() reports; strings are NUL-terminated.
 struct Info {
     char plugin[64];

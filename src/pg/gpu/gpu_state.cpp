@@ -226,6 +226,37 @@ void run_topk(const float* queries, size_t nq, const float* base, size_t nb, siz
     }
 }
 
+engine::DistanceEngine* engine_for_build(size_t n, bool require_gpu, char* why,
+                                         size_t why_size) noexcept {
+    try {
+        State& s = state();
+        const Mode mode = static_cast<Mode>(g_mode);
+        std::string reason = "piramid.gpu is off";
+        if (mode == Mode::kOn ||
+            (mode == Mode::kAuto && n >= static_cast<size_t>(g_min_vectors))) {
+            engine::DistanceEngine* eng = gpu_engine(s, &reason);
+            if (eng != nullptr) return eng;
+        } else if (mode == Mode::kAuto) {
+            reason = "the build is smaller than piramid.gpu_min_vectors";
+        }
+        if (require_gpu) {
+            copy(why, why_size, reason);
+            return nullptr;
+        }
+        return &cpu_engine();
+    } catch (const std::exception& e) {
+        copy(why, why_size, e.what());
+        return nullptr;
+    }
+}
+
+void note_engine_used(const engine::DistanceEngine* eng) noexcept {
+    try {
+        if (eng != nullptr) state().last_engine = eng->name();
+    } catch (...) {
+    }
+}
+
 void info(Info* out) noexcept {
     std::memset(out, 0, sizeof(*out));
     try {
