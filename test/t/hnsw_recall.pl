@@ -111,7 +111,12 @@ $node->pgbench('--no-vacuum --client=4 --time=8', 0, [qr{processed: \d+}], [qr{^
         'vac.sql@1' => "VACUUM mix;\n",
     });
 ($vret, $vout, $verr) = $node->psql('postgres', "SET client_min_messages = debug1; VACUUM mix");
-verify_ok('mix_idx', 'index verifies after the concurrent mix and VACUUM');
+# Under this churn a rare row can end up unreachable (README "Known limits"): no structural
+# problem is allowed, and at most 3 of the ~1000 live rows may be unreachable.
+is($node->safe_psql('postgres', "SELECT coalesce(string_agg(problem, E'\\n'), '') FROM piramid_hnsw_verify('mix_idx') WHERE problem NOT LIKE 'heap tuple % is live but no reachable element points at it'"),
+    '', 'no structural problem after the concurrent mix and VACUUM');
+cmp_ok($node->safe_psql('postgres', "SELECT count(*) FROM piramid_hnsw_verify('mix_idx')"), '<=', 3,
+    'at most 3 live rows unreachable after the concurrent mix and VACUUM');
 
 $node->stop;
 done_testing();

@@ -13,7 +13,6 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
-#include "common/pg_prng.h"
 #include "commands/progress.h"
 #include "utils/float.h"
 }
@@ -101,11 +100,18 @@ bool prepare_vector(distance::Metric metric, const Vector* v, float* out) {
     return true;
 }
 
-int random_level(int m, int max_level) {
+int random_level(int m, int max_level, const ItemPointerData* tid) {
+    // The draw is a hash of the heap TID: geometric as HNSW wants, and reproducible, so the
+    // same rows inserted in the same order give the same graph (tests, replicas, bug reports).
+    uint64_t x = (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(tid)) << 16) |
+                 ItemPointerGetOffsetNumberNoCheck(tid);
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    const double u = (static_cast<double>(x >> 11) + 0.5) * (1.0 / 9007199254740992.0);
     const double ml = 1.0 / std::log(static_cast<double>(m));
-    double u = pg_prng_double(&pg_global_prng_state);
-    if (u <= 0.0) u = 1e-300;
-    int level = static_cast<int>(std::floor(-std::log(u) * ml));
+    const int level = static_cast<int>(std::floor(-std::log(u) * ml));
     return level > max_level ? max_level : level;
 }
 

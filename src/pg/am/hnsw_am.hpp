@@ -62,8 +62,9 @@ bool prepare_vector(distance::Metric metric, const Vector* v, float* out);
 // continuation). `vec` is already prepared.
 void insert_on_disk(Relation index, const float* vec, ItemPointer tid);
 
-// Draws a level for a new element (geometric, 1/ln(m)), capped at max_level.
-int random_level(int m, int max_level);
+// Draws a level for a new element (geometric, 1/ln(m), from a hash of its heap TID), capped
+// at max_level.
+int random_level(int m, int max_level, const ItemPointerData* tid);
 
 // Access method callbacks (C linkage: Postgres calls them through IndexAmRoutine).
 extern "C" {

@@ -127,24 +127,26 @@ NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Siz
             return pack_node(blk, off);
         }
     }
-    LockRelationForExtension(index, ExclusiveLock);
-    Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    UnlockRelationForExtension(index, ExclusiveLock);
-    const BlockNumber newblk = BufferGetBlockNumber(buf);
-    if (newblk >= kMaxBlocks)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("hnsw index \"%s\" cannot grow beyond %u pages",
-                               RelationGetRelationName(index), kMaxBlocks)));
-    GenericXLogState* st = GenericXLogStart(index);
-    Page p = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
-    init_page(p, kElementPage);
-    OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
-    if (off == InvalidOffsetNumber) elog(ERROR, "hnsw: element does not fit an empty page");
-    GenericXLogFinish(st);
-    UnlockReleaseBuffer(buf);
-    set_insert_hint(index, keep != InvalidBlockNumber ? keep : newblk);
-    return pack_node(newblk, off);
+    // Extend. Another inserter walking the pages may lock the new, still all-zero page before
+    // we do and initialise it (place_on_page handles a new page): never initialise twice.
+    for (;;) {
+        LockRelationForExtension(index, ExclusiveLock);
+        Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        UnlockRelationForExtension(index, ExclusiveLock);
+        const BlockNumber newblk = BufferGetBlockNumber(buf);
+        if (newblk >= kMaxBlocks)
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("hnsw index \"%s\" cannot grow beyond %u pages",
+                                   RelationGetRelationName(index), kMaxBlocks)));
+        bool more_free = false;
+        const OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
+        UnlockReleaseBuffer(buf);
+        if (off != InvalidOffsetNumber) {
+            set_insert_hint(index, keep != InvalidBlockNumber ? keep : newblk);
+            return pack_node(newblk, off);
+        }
+    }
 }
 
 // Adds tid to an existing element holding exactly this vector. Postgres calls only.
@@ -289,17 +291,30 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
                     added = try_add_to_copies(index, store, copies, vec, dims, tid);
                 }
                 store.release_pins();
+                // The chain hangs off a live copy: `copies` now holds the search's batch, which
+                // never includes deleted elements (VACUUM may free those). With no live copy,
+                // the vector becomes a new graph element.
+                NodeId anchor = kInvalidNode;
                 if (!added) {
-                    const NodeId anchor = nearest.id;
+                    for (const auto& c : copies)
+                        if (c.dist == 0.0f) {
+                            anchor = c.id;
+                            break;
+                        }
+                }
+                if (!added && anchor != kInvalidNode) {
                     call_pg([&] {
                         add_tid_to_chain(index, anchor, meta.insert_hint, vec, dims, tid);
                     });
+                    added = true;
                 }
-                call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
-                return;
+                if (added) {
+                    call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
+                    return;
+                }
             }
         }
-        const int level = random_level(m, meta.max_level);
+        const int level = random_level(m, meta.max_level, tid);
         const Size size = element_size(dims, m, level);
         char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
         fill_element(tuple, size, dims, m, level, vec, tid);

@@ -82,16 +82,16 @@ void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
                 for (int t = 0; t < keep; ++t) we->tids[t] = kept[t];
                 for (int t = keep; t < kMaxHeapTids; ++t) ItemPointerSetInvalid(&we->tids[t]);
                 we->ntids = static_cast<uint8>(keep);
-                // A graph element whose copies may still hold TIDs is decided under the lock.
-                if (keep == 0 && !(e->flags & kCopy) && e->next_copy == kInvalidNode)
-                    we->flags |= kDeleted;
             }
+            // A graph element left without TIDs is marked deleted only under the graph lock
+            // (settle_chained): a concurrent insert may still add a TID of an exact copy to it
+            // or chain a copy behind it.
             if (e->flags & kCopy) {
                 stats->num_index_tuples += keep;
-            } else if (keep == 0 && e->next_copy != kInvalidNode && !(e->flags & kDeleted)) {
-                chs[nchs++] = pack_node(blk, off);
-            } else if (keep == 0 || (e->flags & kDeleted)) {
+            } else if (e->flags & kDeleted) {
                 dels[ndels++] = pack_node(blk, off);
+            } else if (keep == 0) {
+                chs[nchs++] = pack_node(blk, off);
             } else {
                 stats->num_index_tuples += keep;
                 if (e->level > best_level) {
