@@ -33,6 +33,22 @@ unit_tests() {
     ctest --test-dir "$bdir" --output-on-failure -j2
 }
 
+cpu_only_build() {
+    # The same core and unit tests configured with no nvcc on PATH: the CPU-only build must
+    # succeed, build no plugin, and pass (piramid.so never links CUDA in either build).
+    local nocuda bdir="$ROOT/build-cpu"
+    nocuda=$(printf '%s' "$PATH" | tr ':' '\n' | while read -r d; do [ -x "$d/nvcc" ] || printf '%s\n' "$d"; done | paste -sd:)
+    env PATH="$nocuda" CUDACXX= cmake -S "$ROOT" -B "$bdir" -DCMAKE_BUILD_TYPE=Release \
+        -DPIRAMID_WERROR=ON >/dev/null &&
+        env PATH="$nocuda" cmake --build "$bdir" -j2 >"$bdir.log" 2>&1 || { tail -50 "$bdir.log"; return 1; }
+    if [ -e "$bdir/cuda/piramid_cuda.so" ]; then
+        echo "the CPU-only build produced a CUDA plugin"
+        return 1
+    fi
+    ctest --test-dir "$bdir" -j2 --output-on-failure | tail -3
+    return "${PIPESTATUS[0]}"
+}
+
 core_isolation() {
     # src/core must never include a Postgres header (it is also compiled without their path).
     if grep -rnE '#\s*include\s*[<"](postgres|fmgr|utils/|access/|storage/|catalog/)' "$ROOT/src/core"; then
@@ -80,6 +96,7 @@ tap() {
 
 step "core isolation check" core_isolation
 step "unit tests (CTest)" unit_tests
+step "CPU-only build (no nvcc on PATH) + unit tests" cpu_only_build
 # [engine/gpu] the CUDA plugin, when nvcc built one: only the versioned export, static cudart.
 step "CUDA plugin check" bash "$ROOT/test/check_cuda_plugin.sh"
 build_and_install || { echo "0 passed, 1 failed"; exit 1; }
