@@ -45,7 +45,7 @@ cpu_only_build() {
         echo "the CPU-only build produced a CUDA plugin"
         return 1
     fi
-    ctest --test-dir "$bdir" -j2 --output-on-failure | tail -3
+    ctest --test-dir "$bdir" -j2 --output-on-failure | tail -15
     return "${PIPESTATUS[0]}"
 }
 
