@@ -18,79 +18,13 @@
 #include "core/common/error.hpp"
 #include "core/hnsw/builder.hpp"
 #include "core/hnsw/search.hpp"
+#include "hnsw_test_data.hpp"
 
 namespace piramid::hnsw {
 namespace {
 
 using distance::Metric;
 using Clock = std::chrono::steady_clock;
-
-struct Vecs {
-    size_t n = 0, dim = 0;
-    std::vector<float> data;
-    const float* row(size_t i) const { return data.data() + i * dim; }
-};
-
-bool read_fvecs(const std::string& path, Vecs& out, size_t limit = SIZE_MAX) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    out = Vecs{};
-    int32_t d;
-    while (out.n < limit && f.read(reinterpret_cast<char*>(&d), 4)) {
-        out.dim = static_cast<size_t>(d);
-        out.data.resize((out.n + 1) * out.dim);
-        f.read(reinterpret_cast<char*>(out.data.data() + out.n * out.dim), 4 * d);
-        ++out.n;
-    }
-    return out.n > 0;
-}
-
-bool read_ivecs(const std::string& path, std::vector<std::vector<int>>& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    int32_t k;
-    while (f.read(reinterpret_cast<char*>(&k), 4)) {
-        std::vector<int> row(static_cast<size_t>(k));
-        f.read(reinterpret_cast<char*>(row.data()), 4 * k);
-        out.push_back(std::move(row));
-    }
-    return !out.empty();
-}
-
-void normalize(Vecs& v) {
-    for (size_t i = 0; i < v.n; ++i) {
-        float* r = v.data.data() + i * v.dim;
-        double s = 0;
-        for (size_t j = 0; j < v.dim; ++j) s += double(r[j]) * r[j];
-        const float inv = s > 0 ? float(1.0 / std::sqrt(s)) : 0.0f;
-        for (size_t j = 0; j < v.dim; ++j) r[j] *= inv;
-    }
-}
-
-std::string data_path(const std::string& rel) {
-    return std::string(PIRAMID_SHARED_DATA) + "/" + rel;
-}
-
-Vecs random_vecs(size_t n, size_t dim, uint64_t seed) {
-    Vecs v;
-    v.n = n;
-    v.dim = dim;
-    v.data.resize(n * dim);
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> g(0.0f, 1.0f);
-    for (float& x : v.data) x = g(rng);
-    return v;
-}
-
-Params params_for(size_t dim, Metric metric, int m = 16, int efc = 64) {
-    Params p;
-    p.dim = dim;
-    p.metric = metric;
-    p.m = m;
-    p.ef_construction = efc;
-    p.seed = 42;
-    return p;
-}
 
 // Adds rows 0..n-1 (label = row) and builds with `threads`; returns seconds of start..join.
 double build(Builder& b, const Vecs& v, int threads) {

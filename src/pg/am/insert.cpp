@@ -266,12 +266,7 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
         return read_meta(index);
     });
     const int dims = static_cast<int>(meta.dims), m = meta.m;
-    piramid::hnsw::Params params{};
-    params.dim = meta.dims;
-    params.metric = static_cast<distance::Metric>(meta.metric);
-    params.m = m;
-    params.ef_construction = meta.ef_construction;
-    params.max_level = meta.max_level;
+    const piramid::hnsw::Params params = graph_params(meta);
 
     BufferStore store(index, meta);
     try {

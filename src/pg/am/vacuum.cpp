@@ -252,12 +252,7 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
     std::vector<RepairItem> repairs;
     for (BlockNumber blk = 1; blk < nblocks; ++blk) find_repairs(index, blk, meta, deleted, repairs);
 
-    piramid::hnsw::Params params{};
-    params.dim = meta.dims;
-    params.metric = static_cast<distance::Metric>(meta.metric);
-    params.m = meta.m;
-    params.ef_construction = meta.ef_construction;
-    params.max_level = meta.max_level;
+    const piramid::hnsw::Params params = graph_params(meta);
     BufferStore store(index, meta);
     try {
         piramid::hnsw::Scratch scratch;
@@ -382,12 +377,7 @@ void relink_unreachable(Relation index) {
                      node_block(first), node_offset(first));
             });
         }
-        piramid::hnsw::Params params{};
-        params.dim = meta.dims;
-        params.metric = static_cast<distance::Metric>(meta.metric);
-        params.m = m;
-        params.ef_construction = meta.ef_construction;
-        params.max_level = meta.max_level;
+        const piramid::hnsw::Params params = graph_params(meta);
         BufferStore store(index, meta);
         try {
             piramid::hnsw::Scratch scratch;

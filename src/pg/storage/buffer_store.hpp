@@ -21,6 +21,7 @@ extern "C" {
 #include <vector>
 
 #include "core/distance/distance.hpp"
+#include "core/hnsw/insert.hpp"
 #include "core/hnsw/store.hpp"
 #include "pg/storage/page.hpp"
 
@@ -80,6 +81,17 @@ private:
     // Scratch for grouping ids by page.
     std::vector<uint32_t> order_;
 };
+
+// The graph parameters an index was built with (for insert, repair and relinking).
+inline piramid::hnsw::Params graph_params(const MetaData& meta) {
+    piramid::hnsw::Params p{};
+    p.dim = meta.dims;
+    p.metric = static_cast<distance::Metric>(meta.metric);
+    p.m = meta.m;
+    p.ef_construction = meta.ef_construction;
+    p.max_level = meta.max_level;
+    return p;
+}
 
 // Locates an element on a locked page; nullptr when the slot is not a normal element tuple.
 ElementHeader* element_at(Page page, OffsetNumber off);
