@@ -181,14 +181,15 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
     // Memory latency dominates: ask for every line pointer now, and for the next page's
     // elements while the current page is being read.
     for (size_t i = 0; i < n; ++i) prefetch_line_pointer(idp[i]);
+    // Elements are requested a few ahead of the one being scored (one DRAM round trip is
+    // several distance computations long).
+    const size_t ahead = dims_ >= 256 ? 4 : 6;
     call_pg([&, ord, n] {
         size_t i = 0;
+        size_t pf = 0;
         while (i < n) {
             const BlockNumber blk = node_block(idp[ord[i]]);
-            size_t next = i;
-            while (next < n && node_block(idp[ord[next]]) == blk) ++next;
-            for (size_t j = next; j < n && node_block(idp[ord[j]]) == node_block(idp[ord[next]]); ++j)
-                prefetch_element(idp[ord[j]]);
+            for (; pf < n && pf < i + ahead; ++pf) prefetch_element(idp[ord[pf]]);
             // Pinned but not locked: an element's vector is written once, before any neighbour
             // list can point at it, and never changes while the element exists; existing line
             // pointers never move (pages are never compacted), and GenericXLog rewrites
