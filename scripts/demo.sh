@@ -56,15 +56,15 @@ echo
 echo "piramid demo: $rows rows of vector($dim) from $source_desc"
 echo "  COPY + VACUUM ANALYZE $(secs "$t0" "$t1") s; hnsw index built in $(secs "$t1" "$t2") s ($size)"
 echo
-echo "The 5 nearest neighbours of query 0 (L2 distance, hnsw.ef_search = 40):"
+echo "The 5 nearest neighbours of query 0 (L2 distance, hnsw.ef_search = 100):"
 sql -P footer=off -v q="$query" <<'SQL'
-SET hnsw.ef_search = 40;
+SET hnsw.ef_search = 100;
 SELECT id, round((embedding <-> :'q')::numeric, 3) AS distance
 FROM items ORDER BY embedding <-> :'q' LIMIT 5;
 SQL
 if [ -n "$truth" ]; then
     got=$(sql -At -v q="$query" <<'SQL' | tr '\n' ' '
-SET hnsw.ef_search = 40;
+SET hnsw.ef_search = 100;
 SELECT id FROM items ORDER BY embedding <-> :'q' LIMIT 5;
 SQL
     )
