@@ -14,6 +14,26 @@
 
 namespace piramid::hnsw {
 
+namespace detail {
+
+std::exception_ptr current_worker_error() noexcept {
+    try {
+        throw;
+    } catch (const Error& e) {
+        return std::make_exception_ptr(e);
+    } catch (const std::bad_alloc&) {
+        return std::make_exception_ptr(
+            Error(Errc::kOutOfMemory, "hnsw build: out of memory in a worker thread"));
+    } catch (const std::exception& e) {
+        return std::make_exception_ptr(
+            Error(Errc::kInternal, std::string("hnsw build: ") + e.what()));
+    } catch (...) {
+        return std::make_exception_ptr(Error(Errc::kInternal, "hnsw build: unknown error"));
+    }
+}
+
+}  // namespace detail
+
 namespace {
 
 inline void cpu_relax() {
@@ -376,20 +396,7 @@ void Builder::worker() {
         if (active_.fetch_sub(1) == 1 && !cancel_.load() && inserted_.load() == n)
             connect_unreachable(sc);
     } catch (...) {
-        std::exception_ptr err;
-        try {
-            throw;
-        } catch (const Error& e) {
-            err = std::make_exception_ptr(e);
-        } catch (const std::bad_alloc&) {
-            err = std::make_exception_ptr(
-                Error(Errc::kOutOfMemory, "hnsw build: out of memory in a worker thread"));
-        } catch (const std::exception& e) {
-            err = std::make_exception_ptr(
-                Error(Errc::kInternal, std::string("hnsw build: ") + e.what()));
-        } catch (...) {
-            err = std::make_exception_ptr(Error(Errc::kInternal, "hnsw build: unknown error"));
-        }
+        std::exception_ptr err = detail::current_worker_error();
         cancel();
         std::lock_guard<std::mutex> lk(done_mu_);
         if (!error_) error_ = err;

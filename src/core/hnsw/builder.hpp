@@ -39,6 +39,11 @@ class DistanceEngine;
 namespace piramid::hnsw {
 
 class Builder;
+
+namespace detail {
+// The exception being handled, as a piramid::Error (call only inside a catch block of a worker).
+std::exception_ptr current_worker_error() noexcept;
+}  // namespace detail
 struct EngineBuild;
 
 // The NodeStore view of a builder's graph (see store.hpp). Nothing is ever deleted here.

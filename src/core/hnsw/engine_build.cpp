@@ -207,20 +207,7 @@ struct EngineBuild {
                 }
             }
         } catch (...) {
-            std::exception_ptr err;
-            try {
-                throw;
-            } catch (const Error& e) {
-                err = std::make_exception_ptr(e);
-            } catch (const std::bad_alloc&) {
-                err = std::make_exception_ptr(
-                    Error(Errc::kOutOfMemory, "hnsw build: out of memory in a worker thread"));
-            } catch (const std::exception& e) {
-                err = std::make_exception_ptr(
-                    Error(Errc::kInternal, std::string("hnsw build: ") + e.what()));
-            } catch (...) {
-                err = std::make_exception_ptr(Error(Errc::kInternal, "hnsw build: unknown error"));
-            }
+            std::exception_ptr err = detail::current_worker_error();
             b.cancel();
             std::lock_guard<std::mutex> lk(b.done_mu_);
             if (!b.error_) b.error_ = err;
