@@ -85,10 +85,7 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
     PGAlignedBlock copy;
     for (BlockNumber blk = 1; blk < nblocks; ++blk) {
         call_pg([&] {
-            Buffer buf = ReadBuffer(index, blk);
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
-            std::memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
-            UnlockReleaseBuffer(buf);
+            copy_page(index, blk, copy.data);
             CHECK_FOR_INTERRUPTS();
         });
         Page page = copy.data;

@@ -63,7 +63,7 @@ cmp_ok($r, '>=', 0.99, "L2 recall\@10 after concurrent inserts: $r");
 # VACUUM links such nodes in again.
 my $unreach = $node->safe_psql('postgres', "SELECT count(*) FROM piramid_hnsw_verify('t_idx') WHERE problem LIKE '%not reachable%'");
 cmp_ok($unreach, '<=', 20, "at most 0.5% of elements unreachable after concurrent inserts ($unreach)");
-my ($vret, $vout, $verr) = $node->psql('postgres', "SET client_min_messages = debug1; VACUUM t");
+$node->safe_psql('postgres', 'VACUUM t');
 verify_ok('t_idx', 'index verifies after concurrent inserts and VACUUM');
 
 $node->safe_psql('postgres', 'DELETE FROM t WHERE id % 4 <> 0; VACUUM t;');
@@ -110,7 +110,7 @@ $node->pgbench('--no-vacuum --client=4 --time=8', 0, [qr{processed: \d+}], [qr{^
         'sel.sql@4' => "\\set r random(0, 3999)\nSET enable_seqscan = off;\nSELECT id FROM mix ORDER BY v <-> (SELECT v FROM src WHERE id = :r) LIMIT 10;\n",
         'vac.sql@1' => "VACUUM mix;\n",
     });
-($vret, $vout, $verr) = $node->psql('postgres', "SET client_min_messages = debug1; VACUUM mix");
+$node->safe_psql('postgres', 'VACUUM mix');
 # Under this churn a rare row can end up unreachable (README "Known limits"): no structural
 # problem is allowed, and at most 3 of the ~1000 live rows may be unreachable.
 is($node->safe_psql('postgres', "SELECT coalesce(string_agg(problem, E'\\n'), '') FROM piramid_hnsw_verify('mix_idx') WHERE problem NOT LIKE 'heap tuple % is live but no reachable element points at it'"),

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "core/distance/distance.hpp"
+#include "core/hnsw/builder.hpp"
 #include "core/hnsw/insert.hpp"
+#include "core/hnsw/search.hpp"
 
 namespace piramid::hnsw {
 
@@ -80,6 +82,20 @@ inline Params params_for(size_t dim, Metric metric, int m = 16, int efc = 64) {
     p.ef_construction = efc;
     p.seed = 42;
     return p;
+}
+
+// Labels of all items at distance 0 from q that an iterative search of b's graph returns.
+inline size_t labels_found_at_zero(Builder& b, const float* q) {
+    Searcher<BuildGraph> s;
+    s.start(b.graph(), q, b.entry_point(), b.max_level());
+    std::vector<Candidate> out;
+    size_t labels = 0;
+    for (int i = 0; i < 1000 && !s.exhausted(); ++i) {
+        s.next_batch(64, out);
+        for (const Candidate& c : out)
+            if (c.dist == 0.0f) labels += b.labels(c.id).size();
+    }
+    return labels;
 }
 
 }  // namespace piramid::hnsw

@@ -94,22 +94,23 @@ size_t visit_cap() {
 }
 
 // Pulls the next batch from the searcher into w->batch. Returns false when nothing is left.
-bool refill(ScanOpaque* so, ScanWork* w) {
+bool refill(ScanWork* w) {
     const auto mode = static_cast<IterativeScan>(g_iterative_scan);
     for (;;) {
-        if (mode == IterativeScan::kStrict) {
-            // Return pending results only once nothing unexplored can be closer.
-            if (!w->pending.empty() &&
-                (w->searcher.exhausted() || w->pending.top().dist <= w->searcher.frontier_min())) {
-                w->batch.assign(1, w->pending.top());
-                w->pending.pop();
-                w->pos = 0;
-                return true;
-            }
+        // No further search: exhausted, a non-iterative scan's one batch, or the budget.
+        const bool done = w->searcher.exhausted() ||
+                          (w->produced > 0 && mode == IterativeScan::kOff) ||
+                          w->produced >= static_cast<size_t>(g_max_scan_tuples);
+        if (mode == IterativeScan::kStrict && !w->pending.empty() &&
+            (done || w->pending.top().dist <= w->searcher.frontier_min())) {
+            // Held results go out once nothing unexplored can be closer (or nothing will be
+            // explored any more).
+            w->batch.assign(1, w->pending.top());
+            w->pending.pop();
+            w->pos = 0;
+            return true;
         }
-        if (w->searcher.exhausted()) return false;
-        if (w->produced > 0 && mode == IterativeScan::kOff) return false;
-        if (w->produced >= static_cast<size_t>(g_max_scan_tuples)) return false;
+        if (done) return false;
         std::vector<Candidate>& out = w->batch;
         w->searcher.next_batch(g_ef_search, out);
         w->produced += out.size() > 0 ? out.size() : 1;
@@ -123,7 +124,6 @@ bool refill(ScanOpaque* so, ScanWork* w) {
         if (!out.empty()) return true;
         if (mode == IterativeScan::kOff) return false;
     }
-    (void)so;
 }
 
 void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
@@ -201,7 +201,7 @@ extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
                     return true;
                 }
                 if (w->pos >= w->batch.size()) {
-                    if (!refill(so, w)) return false;
+                    if (!refill(w)) return false;
                     continue;
                 }
                 load_tids(scan->indexRelation, w, w->batch[w->pos++].id);

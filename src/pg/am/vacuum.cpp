@@ -305,10 +305,7 @@ std::vector<std::pair<NodeId, int>> find_unreachable(Relation index, const MetaD
     PGAlignedBlock copy;
     for (BlockNumber blk = 1; blk < nblocks; ++blk) {
         call_pg([&] {
-            Buffer buf = ReadBuffer(index, blk);
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
-            std::memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
-            UnlockReleaseBuffer(buf);
+            copy_page(index, blk, copy.data);
             vacuum_delay_point();
         });
         Page page = copy.data;
@@ -369,14 +366,6 @@ void relink_unreachable(Relation index) {
         const std::vector<std::pair<NodeId, int>> lost =
             find_unreachable(index, meta, nblocks, seen);
         if (lost.empty()) break;
-        {
-            const size_t nlost = lost.size();
-            const NodeId first = lost.front().first;
-            call_pg([&] {
-                elog(DEBUG1, "hnsw: round %d: %zu unreachable, first (%u,%u)", round, nlost,
-                     node_block(first), node_offset(first));
-            });
-        }
         const piramid::hnsw::Params params = graph_params(meta);
         BufferStore store(index, meta);
         try {

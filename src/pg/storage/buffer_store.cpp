@@ -51,8 +51,7 @@ BufferStore::BufferStore(Relation index, const MetaData& meta)
     : index_(index),
       dims_(meta.dims),
       m_(meta.m),
-      dist_(graph_distance(static_cast<distance::Metric>(meta.metric))),
-      nblocks_hint_(0) {
+      dist_(graph_distance(static_cast<distance::Metric>(meta.metric))) {
     for (auto& s : pins_) {
         s.blk = InvalidBlockNumber;
         s.buf = InvalidBuffer;
@@ -89,7 +88,6 @@ void BufferStore::init_recent(BlockNumber nblocks) {
 }
 
 Buffer BufferStore::pin(BlockNumber blk) {
-    ++page_accesses_;
     PinSlot& slot = pins_[blk % kPinSlots];
     if (slot.blk == blk) return slot.buf;
     if (slot.buf != InvalidBuffer) ReleaseBuffer(slot.buf);

@@ -52,8 +52,6 @@ public:
     // Forgets the pins without releasing them (after an ERROR released them already).
     void forget_pins();
 
-    uint64_t page_accesses() const { return page_accesses_; }
-
 private:
     static constexpr int kPinSlots = 32;
     struct PinSlot {
@@ -73,10 +71,8 @@ private:
     size_t dims_;
     int m_;
     GraphDistance dist_;
-    BlockNumber nblocks_hint_;
     Buffer* recent_ = nullptr;  // backend-local block -> last buffer table (see pin())
     BlockNumber nrecent_ = 0;
-    uint64_t page_accesses_ = 0;
     PinSlot pins_[kPinSlots];
     // Scratch for grouping ids by page.
     std::vector<uint32_t> order_;

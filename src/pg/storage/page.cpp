@@ -31,6 +31,13 @@ bool page_is(Page page, uint16 flags) {
     return op->page_id == kPageId && (op->flags & flags) != 0;
 }
 
+void copy_page(Relation index, BlockNumber blk, char* dst) {
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    std::memcpy(dst, BufferGetPage(buf), BLCKSZ);
+    UnlockReleaseBuffer(buf);
+}
+
 MetaData read_meta(Relation index) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_SHARE);

@@ -131,6 +131,10 @@ void init_meta_page(Page page, const MetaData& meta);
 // True when the page has our page id and the expected flags.
 bool page_is(Page page, uint16 flags);
 
+// Copies block blk of the index into dst (BLCKSZ bytes) under a share lock. Postgres calls:
+// run inside call_pg from C++ code.
+void copy_page(Relation index, BlockNumber blk, char* dst);
+
 // Reads the meta page (shared lock), raising an ERROR when it is not a valid piramid meta page.
 MetaData read_meta(Relation index);
 
