@@ -249,8 +249,12 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
         entry_level = best.id == kInvalidNode ? -1 : best.level;
         call_pg([&] { update_meta_after_vacuum(index, entry, entry_level, true, InvalidBlockNumber); });
     }
+    // Every page as of now: inserts that ran during pass 1 may have extended the index, and
+    // their elements may link to what is about to be freed.
+    const BlockNumber nblocks_now = call_pg([&] { return RelationGetNumberOfBlocks(index); });
     std::vector<RepairItem> repairs;
-    for (BlockNumber blk = 1; blk < nblocks; ++blk) find_repairs(index, blk, meta, deleted, repairs);
+    for (BlockNumber blk = 1; blk < nblocks_now; ++blk)
+        find_repairs(index, blk, meta, deleted, repairs);
 
     const piramid::hnsw::Params params = graph_params(meta);
     BufferStore store(index, meta);
