@@ -12,10 +12,13 @@ extern "C" {
 #include "access/tableam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_authid.h"
 #include "funcapi.h"
 #include "storage/bufmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 }
@@ -66,12 +69,12 @@ uint64_t tid_key(const ItemPointerData* t) {
            ItemPointerGetOffsetNumberNoCheck(t);
 }
 
-Relation open_hnsw_index(Oid relid) {
-    Relation index = relation_open(relid, AccessShareLock);
+Relation open_hnsw_index(Oid relid, LOCKMODE mode) {
+    Relation index = relation_open(relid, mode);
     if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
         index->rd_indam->amgettuple != hnsw_gettuple) {
         const char* name = pstrdup(RelationGetRelationName(index));
-        relation_close(index, AccessShareLock);
+        relation_close(index, mode);
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                         errmsg("\"%s\" is not an hnsw index", name)));
     }
@@ -196,7 +199,9 @@ void check_graph(const MetaData& meta, VerifyState* st) {
     if (ep->second.level != meta.entry_level)
         st->add("meta page: entry level %d but the entry element has level %d", meta.entry_level,
                 ep->second.level);
-    // Reachability over all levels from the entry point.
+    // Reachability as an index scan sees it: the search descends the upper levels to one node
+    // and then walks level 0 only (through deleted elements too), so a row counts as reachable
+    // when its element is reached over level-0 links from the entry point.
     std::unordered_set<NodeId> seen{meta.entry};
     std::vector<NodeId> stack{meta.entry};
     while (!stack.empty()) {
@@ -208,7 +213,7 @@ void check_graph(const MetaData& meta, VerifyState* st) {
             for (uint64_t t : it->second.tids) st->reachable_tids.insert(t);
             // The element's exact copies share its place in the graph.
             NodeId c = it->second.next_copy;
-            for (int hops = 0; c != kInvalidNode && hops < 100000; ++hops) {
+            for (int hops = 0; c != kInvalidNode && hops < kMaxCopyHops; ++hops) {
                 auto ci = st->nodes.find(c);
                 if (ci == st->nodes.end() || !(ci->second.flags & kCopy)) {
                     st->add("element (%u,%u): copy chain points at (%u,%u), not a copy",
@@ -220,8 +225,8 @@ void check_graph(const MetaData& meta, VerifyState* st) {
                 c = ci->second.next_copy;
             }
         }
-        for (const auto& list : it->second.lists)
-            for (NodeId nb : list)
+        if (!it->second.lists.empty())
+            for (NodeId nb : it->second.lists[0])
                 if (seen.insert(nb).second) stack.push_back(nb);
     }
     // An element nobody links to is harmless when its heap tuples are dead (an insert that was
@@ -249,15 +254,21 @@ extern "C" void verify_heap_callback(Relation, ItemPointer tid, Datum* values, b
     });
 }
 
-void check_heap(Relation index, OwnedBox<VerifyState>* box) {
+// The heap check compares the rows visible to `snap` with the elements read from the pages
+// (after the snapshot was taken, with writers locked out).
+void check_heap(Relation index, OwnedBox<VerifyState>* box, Snapshot snap) {
     Relation heap = table_open(index->rd_index->indrelid, AccessShareLock);
     IndexInfo* ii = BuildIndexInfo(index);
     ii->ii_Concurrent = true;
-    Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
     TableScanDesc scan = table_beginscan_strat(heap, snap, 0, nullptr, true, false);
     table_index_build_scan(heap, index, ii, true, false, verify_heap_callback, box, scan);
-    UnregisterSnapshot(snap);
     table_close(heap, AccessShareLock);
+    VerifyState* st = box->object;
+    if (st->missing > 0)
+        guard([&] {
+            st->add("%zu of %zu live heap tuples are not reachable from the entry point",
+                    st->missing, st->live_heap);
+        });
 }
 
 const char* metric_name(uint8 metric) {
@@ -281,7 +292,11 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
     Oid relid = PG_GETARG_OID(0);
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    Relation index = open_hnsw_index(relid);
+    // ShareLock keeps writers (inserts, VACUUM) out while the pages are read, as amcheck's
+    // parent check does: pages read one at a time under concurrent writes would not form one
+    // consistent graph. The snapshot is taken once they are out.
+    Relation index = open_hnsw_index(relid, ShareLock);
+    Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
     auto* box = guard([&] { return make_owned<VerifyState>(CurrentMemoryContext); });
     VerifyState* st = box->object;
     MetaData meta;
@@ -309,14 +324,15 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
             check_graph(meta, st);
         }
     });
-    if (meta_ok && meta.magic == kMagic) check_heap(index, box);
+    if (meta_ok && meta.magic == kMagic) check_heap(index, box, snap);
+    UnregisterSnapshot(snap);
     for (const std::string& p : st->problems) {
         Datum value = CStringGetTextDatum(p.c_str());
         bool isnull = false;
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
     }
     release(box);
-    relation_close(index, AccessShareLock);
+    relation_close(index, ShareLock);
     return (Datum)0;
 }
 
@@ -325,7 +341,30 @@ PIRAMID_FUNCTION(piramid_hnsw_stats) {
     TupleDesc tupdesc;
     if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "return type must be a row type");
-    Relation index = open_hnsw_index(relid);
+    // The counts are the table's row counts. EXECUTE is revoked from PUBLIC; a role granted it
+    // must also be one that could count the rows itself: superuser or pg_read_all_stats (which
+    // sees every table's pg_stat counters), or SELECT on the table or on one of its columns (what
+    // SELECT count(*) needs), and then no row security on the table (count(*) would see only
+    // the rows the policies allow). Checked before the index is locked.
+    const Oid heapid = IndexGetRelation(relid, true);
+    if (OidIsValid(heapid) && !has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS)) {
+        if (pg_class_aclcheck(heapid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+            pg_attribute_aclcheck_all(heapid, GetUserId(), ACL_SELECT, ACLMASK_ANY) !=
+                ACLCHECK_OK) {
+            const char* name = get_rel_name(heapid);
+            aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, name != nullptr ? name : "?");
+        }
+        if (check_enable_rls(heapid, InvalidOid, false) == RLS_ENABLED) {
+            const char* name = get_rel_name(heapid);
+            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                            errmsg("piramid_hnsw_stats would reveal rows that row-level security "
+                                   "hides in table \"%s\"",
+                                   name != nullptr ? name : "?"),
+                            errhint("Only superusers and members of pg_read_all_stats may read "
+                                    "the statistics of such an index.")));
+        }
+    }
+    Relation index = open_hnsw_index(relid, AccessShareLock);
     const MetaData meta = read_meta(index);
     int64 elements = 0, deleted = 0, free_slots = 0;
     int max_level = -1;

@@ -154,6 +154,9 @@ Builder::Builder(const Params& params, size_t memory_budget_bytes)
     if (params.ef_construction < 1)
         throw Error(Errc::kInvalidParameter, "hnsw build: ef_construction must be >= 1");
     params_.max_level = std::clamp(params.max_level, 0, 255);
+    // The build checks reachability once at the end (connect_unreachable), which is cheaper
+    // than checking in-links after every prune.
+    params_.keep_in_links = false;
     level_mult_ = 1.0 / std::log(static_cast<double>(params.m));
 }
 
@@ -228,16 +231,26 @@ bool Builder::add(const float* vec, uint64_t label) {
                 const size_t count = it == more_labels_.end() ? 1 : it->second.size();
                 if (count < kMaxLabels) {
                     if (it == more_labels_.end()) {
-                        // A map node plus room for every label.
-                        const size_t extra = 64 + kMaxLabels * sizeof(uint64_t);
+                        // A map node plus room for the first labels.
+                        const size_t extra = 64 + kTidsPerElement * sizeof(uint64_t);
                         if (memory_used() + extra > budget_) return false;
                         std::vector<uint64_t>& labels = more_labels_[item];
-                        labels.reserve(kMaxLabels);
+                        labels.reserve(kTidsPerElement);
                         labels.push_back(first_label_[item]);
                         labels.push_back(label);
                         label_bytes_ += extra;
                     } else {
-                        it->second.push_back(label);
+                        std::vector<uint64_t>& labels = it->second;
+                        if (labels.size() == labels.capacity()) {
+                            // Grow by doubling (to at most kMaxLabels), within the budget.
+                            const size_t old_cap = labels.capacity();
+                            const size_t new_cap = std::min(kMaxLabels, old_cap * 2);
+                            if (memory_used() + (new_cap - old_cap) * sizeof(uint64_t) > budget_)
+                                return false;
+                            labels.reserve(new_cap);
+                            label_bytes_ += (labels.capacity() - old_cap) * sizeof(uint64_t);
+                        }
+                        labels.push_back(label);
                     }
                     return true;
                 }

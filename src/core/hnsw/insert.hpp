@@ -30,6 +30,11 @@ struct Params {
     int ef_construction = 64;  // search width while inserting
     uint64_t seed = 0;         // level RNG seed (builder)
     int max_level = 16;        // levels are drawn in 0..max_level (builder)
+    // Keep every node reachable over level 0: after a prune drops a node from a list (and after
+    // a new node's back-links all lost), check that some live node still links to it, and give
+    // it an in-link when none does (ensure_in_link). The on-disk index needs it; the in-memory
+    // builder turns it off and runs its own reachability pass at the end instead.
+    bool keep_in_links = true;
 };
 
 inline size_t level_capacity(const Params& p, int level) {
@@ -53,6 +58,12 @@ struct ScratchT {
     std::vector<float> copy, copy2;                 // more vector copies
     std::vector<std::pair<NodeId, NodeId>> splice;  // (kept copy, dropped node)
     std::vector<std::vector<Candidate>> per_level;  // insert: chosen neighbours per level
+    std::vector<Candidate> found0;                  // insert: level-0 search results
+    // ensure_in_link's own buffers (it runs while the ones above are in use)
+    std::vector<NodeId> il_work, il_hints, il_list, il_repl, il_dropped;
+    std::vector<float> il_dists, il_vec, il_vec2;
+    std::vector<uint8_t> il_deleted;
+    std::vector<Candidate> il_order;
 };
 using Scratch = ScratchT<VisitedSet>;
 
@@ -80,6 +91,114 @@ void append_link(S& store, NodeId id, int level, NodeId x, size_t cap, ScratchT<
     }
 }
 
+// Accepts every node as the source of an in-link.
+struct AnySource {
+    bool operator()(NodeId) const { return true; }
+};
+
+// Makes sure that some live node accepted by `source` links to x on level 0. Candidates are x's
+// own level-0 neighbours (links in an HNSW graph are mostly mutual): if one of them links back,
+// nothing is done; otherwise x is appended to the closest one with room; when all are full, x
+// replaces the farthest entry y of the closest one, and y is checked the same way (a bounded
+// chain of displacements). Every removal of a node from a level-0 list is followed by such a
+// check, so a node can lose its last in-link only for the short time between the removal and
+// the check, even under concurrent writers.
+//
+// `hints` (optional) replaces x0's own neighbours as the candidates for x0 (VACUUM passes the
+// result of a search when x0's neighbours are unreachable themselves).
+template <class S, class V, class Source = AnySource>
+void ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
+                    Source&& source = Source{}, std::span<const NodeId> hints = {}) {
+    const size_t cap = level_capacity(params, 0);
+    const size_t dim = store.dim();
+    sc.il_work.assign(1, x0);
+    for (int budget = 0; budget < 16 && !sc.il_work.empty(); ++budget) {
+        const NodeId x = sc.il_work.back();
+        sc.il_work.pop_back();
+        if (budget == 0 && !hints.empty())
+            sc.il_hints.assign(hints.begin(), hints.end());
+        else
+            store.neighbors(x, 0, sc.il_hints);
+        if (sc.il_hints.empty()) continue;
+        sc.il_vec.resize(dim);
+        const float* xv = vector_of(store, x, sc.il_vec.data());
+        sc.il_dists.resize(sc.il_hints.size());
+        sc.il_deleted.assign(sc.il_hints.size(), 0);
+        store.distances(xv, std::span<const NodeId>(sc.il_hints), sc.il_dists.data(),
+                        sc.il_deleted.data());
+        sc.il_order.clear();
+        for (size_t i = 0; i < sc.il_hints.size(); ++i)
+            if (!sc.il_deleted[i] && sc.il_hints[i] != x && source(sc.il_hints[i]))
+                sc.il_order.push_back(Candidate{sc.il_dists[i], sc.il_hints[i]});
+        if (sc.il_order.empty()) continue;
+        std::sort(sc.il_order.begin(), sc.il_order.end(), closer);
+        // 1. Does a candidate link back already? (Remember which ones have room.)
+        bool linked = false;
+        NodeId roomy[2 * 100 + 1];
+        size_t nroomy = 0;
+        for (const Candidate& p : sc.il_order) {
+            store.neighbors(p.id, 0, sc.il_list);
+            if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
+                linked = true;
+                break;
+            }
+            if (sc.il_list.size() < cap && nroomy < sizeof(roomy) / sizeof(roomy[0]))
+                roomy[nroomy++] = p.id;
+        }
+        if (linked) continue;
+        // 2. Append to the closest candidate with room.
+        for (size_t r = 0; r < nroomy && !linked; ++r) {
+            for (int attempt = 0; attempt < 8 && !linked; ++attempt) {
+                store.neighbors(roomy[r], 0, sc.il_list);
+                if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
+                    linked = true;
+                    break;
+                }
+                if (sc.il_list.size() >= cap) break;
+                sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
+                sc.il_repl.push_back(x);
+                linked = store.update_neighbors(roomy[r], 0, std::span<const NodeId>(sc.il_list),
+                                                std::span<const NodeId>(sc.il_repl));
+            }
+        }
+        if (linked) continue;
+        // 3. Displace the farthest entry of the closest candidate; that entry is checked next.
+        const NodeId p = sc.il_order.front().id;
+        for (int attempt = 0; attempt < 8 && !linked; ++attempt) {
+            store.neighbors(p, 0, sc.il_list);
+            if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
+                linked = true;
+                break;
+            }
+            if (sc.il_list.empty()) break;
+            sc.il_vec2.resize(dim);
+            const float* pv = vector_of(store, p, sc.il_vec2.data());
+            sc.il_dists.resize(sc.il_list.size());
+            sc.il_deleted.assign(sc.il_list.size(), 0);
+            store.distances(pv, std::span<const NodeId>(sc.il_list), sc.il_dists.data(),
+                            sc.il_deleted.data());
+            size_t victim = 0;
+            for (size_t i = 1; i < sc.il_list.size(); ++i) {
+                // Deleted entries go first, then the farthest.
+                const bool di = sc.il_deleted[i] != 0, dv = sc.il_deleted[victim] != 0;
+                if ((di && !dv) || (di == dv && sc.il_dists[i] > sc.il_dists[victim])) victim = i;
+            }
+            sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
+            const NodeId y = sc.il_repl[victim];
+            const bool y_live = sc.il_deleted[victim] == 0;
+            if (sc.il_list.size() < cap)
+                sc.il_repl.push_back(x);
+            else
+                sc.il_repl[victim] = x;
+            if (store.update_neighbors(p, 0, std::span<const NodeId>(sc.il_list),
+                                       std::span<const NodeId>(sc.il_repl))) {
+                linked = true;
+                if (sc.il_list.size() >= cap && y_live && y != x) sc.il_work.push_back(y);
+            }
+        }
+    }
+}
+
 // Adds `id` (vector vec) to the list of `n` at `level`: appended while there is room, otherwise
 // the list plus id is pruned with the heuristic (from n's point of view); deleted nodes leave
 // the list then.
@@ -88,13 +207,16 @@ void append_link(S& store, NodeId id, int level, NodeId x, size_t cap, ScratchT<
 // to k's list (while it has room), so the path n -> k -> x replaces the edge n -> x. Without
 // this, nodes repeated many times keep losing their in-links to newer copies and end up
 // unreachable.
+//
+// Returns whether n links to id afterwards. With params.keep_in_links, every live node the
+// prune dropped from a level-0 list is checked for another in-link (ensure_in_link).
 template <class S, class V>
-void add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const MetricSpace& space,
-                   ScratchT<V>& sc) {
+bool add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const MetricSpace& space,
+                   const Params& params, ScratchT<V>& sc) {
     const size_t vbytes = store.dim() * sizeof(float);
     for (int attempt = 0; attempt < kMaxCasRetries; ++attempt) {
         store.neighbors(n, level, sc.list);
-        if (std::find(sc.list.begin(), sc.list.end(), id) != sc.list.end()) return;
+        if (std::find(sc.list.begin(), sc.list.end(), id) != sc.list.end()) return true;
         if (sc.list.size() < cap) {
             sc.replacement.assign(sc.list.begin(), sc.list.end());
             sc.replacement.push_back(id);
@@ -118,12 +240,24 @@ void add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const M
                 has_id |= c.id == id;
             }
             // The new node lost and nothing deleted was dropped: the list stays as it is.
-            if (!has_id && sc.replacement.size() == sc.list.size()) return;
+            if (!has_id && sc.replacement.size() == sc.list.size()) return false;
         }
         if (!store.update_neighbors(n, level, std::span<const NodeId>(sc.list),
                                     std::span<const NodeId>(sc.replacement)))
             continue;
-        if (sc.replacement.size() > sc.list.size()) return;  // appended: nothing dropped
+        const bool kept_id =
+            std::find(sc.replacement.begin(), sc.replacement.end(), id) != sc.replacement.end();
+        if (sc.replacement.size() > sc.list.size()) return kept_id;  // appended: nothing dropped
+        // Live nodes that were in the list before and are not any more.
+        sc.il_dropped.clear();
+        if (level == 0 && params.keep_in_links) {
+            for (const Candidate& x : sc.cands)
+                if (x.id != id &&
+                    std::find(sc.list.begin(), sc.list.end(), x.id) != sc.list.end() &&
+                    std::find(sc.replacement.begin(), sc.replacement.end(), x.id) ==
+                        sc.replacement.end())
+                    sc.il_dropped.push_back(x.id);
+        }
         // Hand each dropped node over to a kept exact copy of it (same distance to n, same
         // vector): the edge n -> x becomes the path n -> k -> x.
         sc.splice.clear();
@@ -148,59 +282,99 @@ void add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const M
         }
         for (size_t i = 0; i < sc.splice.size(); ++i)
             append_link(store, sc.splice[i].first, level, sc.splice[i].second, cap, sc);
-        return;
+        // ensure_in_link overwrites il_dropped's neighbours (il_work...), not il_dropped itself.
+        for (size_t i = 0; i < sc.il_dropped.size(); ++i)
+            detail::ensure_in_link(store, sc.il_dropped[i], params, sc);
+        return kept_id;
     }
+    return false;
 }
 
 }  // namespace detail
 
-// Links node `id` (already in the store: vector stored, lists empty, present on levels
-// 0..level) into the graph whose entry point is `entry` on `entry_level`. For each level
-// l <= min(level, entry_level): search with ef_construction, keep m (upper levels) or 2m
-// (level 0) neighbours chosen by the heuristic, write them, then add back-links. Deleted nodes
-// are never chosen. Does nothing when entry is kInvalidNode or id itself (the first node). The
-// caller makes id the entry point when level > entry_level.
+// Plans the insertion of a node with vector vec and the given level into the graph whose entry
+// point is `entry` on `entry_level`: for each level l <= min(level, entry_level), searches with
+// ef_construction and chooses m (upper levels) or 2m (level 0) neighbours by the heuristic, into
+// sc.per_level. The level-0 search results (the ef_construction closest live nodes, closest
+// first) are left in sc.found0: callers look there for an exact copy of vec before adding a
+// node. `self` is the id the node has (or will have): it is never chosen.
 template <class S, class V>
-void insert(S& store, NodeId id, const float* vec, int level, NodeId entry, int entry_level,
-            const Params& params, ScratchT<V>& sc) {
-    if (entry == kInvalidNode || entry == id) return;
+void plan_insert(S& store, NodeId self, const float* vec, int level, NodeId entry, int entry_level,
+                 const Params& params, ScratchT<V>& sc) {
+    sc.found0.clear();
+    if (entry == kInvalidNode || entry == self) return;
     const MetricSpace space(params.metric);
     const size_t ef = static_cast<size_t>(std::max(params.ef_construction, 1));
     NodeId start = entry;
     if (entry_level > level)
         start = greedy_descent(store, vec, entry, entry_level, level, sc.search).id;
     sc.entries.assign(1, start);
-    // All levels are searched and chosen first, then every list of the new node is written,
-    // and only then do back-links make it reachable. Writing a level's list after other
-    // levels' back-links exist would overwrite links that concurrent inserts (which can
-    // already reach the node) added to it.
     const int top = std::min(level, entry_level);
     if (sc.per_level.size() < static_cast<size_t>(top + 1)) sc.per_level.resize(top + 1);
     for (int l = top; l >= 0; --l) {
         search_layer(store, vec, std::span<const NodeId>(sc.entries), ef, l, sc.visited, sc.search,
                      sc.results);
         // A concurrent insert may already have linked to this node: never link to itself.
-        std::erase_if(sc.results, [id](const Candidate& c) { return c.id == id; });
+        std::erase_if(sc.results, [self](const Candidate& c) { return c.id == self; });
         const size_t cap = level_capacity(params, l);
         // Copies fill at most half of a new node's list: the rest stays free for the copies
         // handed over by add_back_link.
         select_neighbors_heuristic(store, std::span<const Candidate>(sc.results), cap, sc.selected,
-                                   space, vec, id, sc.select, cap / 2);
+                                   space, vec, self, sc.select, cap / 2);
         sc.per_level[l].assign(sc.selected.begin(), sc.selected.end());
         sc.entries.clear();
         for (const Candidate& c : sc.results) sc.entries.push_back(c.id);
         if (sc.entries.empty()) sc.entries.push_back(start);
     }
+    sc.found0.assign(sc.results.begin(), sc.results.end());
+}
+
+// Links node `id` (in the store: vector stored, lists empty, present on levels 0..level) with
+// the neighbours plan_insert chose: writes every list of the new node, then adds the back-links
+// that make it reachable. Writing a level's list after other levels' back-links exist would
+// overwrite links that concurrent inserts (which can already reach the node) added to it.
+// With params.keep_in_links, a node that none of its neighbours accepted gets an in-link from
+// ensure_in_link.
+template <class S, class V>
+void link_insert(S& store, NodeId id, int level, int entry_level, const Params& params,
+                 ScratchT<V>& sc) {
+    const int top = std::min(level, entry_level);
+    if (top < 0 || sc.per_level.size() < static_cast<size_t>(top + 1)) return;
+    const MetricSpace space(params.metric);
     for (int l = top; l >= 0; --l) {
         sc.replacement.clear();
         for (const Candidate& c : sc.per_level[l]) sc.replacement.push_back(c.id);
         store.set_neighbors(id, l, std::span<const NodeId>(sc.replacement));
     }
+    bool linked0 = false;
     for (int l = top; l >= 0; --l) {
         const size_t cap = level_capacity(params, l);
-        for (const Candidate& c : sc.per_level[l])
-            detail::add_back_link(store, c.id, l, id, cap, space, sc);
+        for (const Candidate& c : sc.per_level[l]) {
+            const bool kept = detail::add_back_link(store, c.id, l, id, cap, space, params, sc);
+            if (l == 0) linked0 |= kept;
+        }
     }
+    if (!linked0 && params.keep_in_links && !sc.per_level[0].empty())
+        detail::ensure_in_link(store, id, params, sc);
+}
+
+// Links node `id` (already in the store: vector stored, lists empty, present on levels
+// 0..level) into the graph whose entry point is `entry` on `entry_level`: plan_insert, then
+// link_insert. Deleted nodes are never chosen. Does nothing when entry is kInvalidNode or id
+// itself (the first node). The caller makes id the entry point when level > entry_level.
+template <class S, class V>
+void insert(S& store, NodeId id, const float* vec, int level, NodeId entry, int entry_level,
+            const Params& params, ScratchT<V>& sc) {
+    if (entry == kInvalidNode || entry == id) return;
+    plan_insert(store, id, vec, level, entry, entry_level, params, sc);
+    link_insert(store, id, level, entry_level, params, sc);
+}
+
+// Public name of detail::ensure_in_link (VACUUM's reachability pass uses it).
+template <class S, class V, class Source = detail::AnySource>
+void ensure_in_link(S& store, NodeId x, const Params& params, ScratchT<V>& sc,
+                    Source&& source = Source{}, std::span<const NodeId> hints = {}) {
+    detail::ensure_in_link(store, x, params, sc, std::forward<Source>(source), hints);
 }
 
 // Rebuilds the list of `id` at `level` without the nodes for which is_removed(node) is true
@@ -271,8 +445,21 @@ void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params
         sc.replacement.clear();
         for (const Candidate& c : sc.selected) sc.replacement.push_back(c.id);
         if (store.update_neighbors(id, level, std::span<const NodeId>(sc.list),
-                                   std::span<const NodeId>(sc.replacement)))
+                                   std::span<const NodeId>(sc.replacement))) {
+            // Live nodes the new list no longer holds keep (or get) another in-link.
+            if (level == 0 && params.keep_in_links) {
+                sc.il_dropped.clear();
+                for (NodeId x : sc.list)
+                    if (!is_removed(x) &&
+                        std::find(sc.replacement.begin(), sc.replacement.end(), x) ==
+                            sc.replacement.end())
+                        sc.il_dropped.push_back(x);
+                auto live_source = [&is_removed](NodeId p) { return !is_removed(p); };
+                for (size_t i = 0; i < sc.il_dropped.size(); ++i)
+                    detail::ensure_in_link(store, sc.il_dropped[i], params, sc, live_source);
+            }
             return;
+        }
     }
 }
 

@@ -12,6 +12,7 @@ extern "C" {
 #include "utils/catcache.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
+#include "utils/spccache.h"
 #include "utils/syscache.h"
 #include "commands/progress.h"
 #include "utils/float.h"
@@ -136,27 +137,51 @@ extern "C" void hnsw_costestimate(PlannerInfo* root, IndexPath* path, double loo
         *pages = 0;
         return;
     }
+    // The scan is costed as a scan of the whole index (what an iterative scan may read), of
+    // which the first batch (the ef_search best) is the startup cost. The planner then charges
+    // a LIMIT k query the startup plus the share of the rest that k rows need once the filters
+    // on top are applied: the more rows a WHERE clause removes, the more of the index a LIMIT
+    // needs, and a selective filter makes a sequential scan (exact, and returning the LIMIT)
+    // cheaper, as it should be.
     GenericCosts costs;
     std::memset(&costs, 0, sizeof(costs));
+    genericcostestimate(root, path, loop_count, &costs);
     IndexOptInfo* index = path->indexinfo;
-    const double tuples = index->tuples > 1 ? index->tuples : 1;
     int m = kDefaultM;
     {
         Relation rel = index_open(index->indexoid, NoLock);
         m = option_m(rel);
         index_close(rel, NoLock);
     }
-    // A search expands about ef_search nodes per layer-0 pass and computes distances to their
-    // neighbours (up to 2m each, fewer once visited): the work grows with ef and log(n), not n.
-    const double levels = std::max(1.0, std::log(tuples) / std::log(static_cast<double>(m)));
-    double visited = static_cast<double>(g_ef_search) * 2.0 * m * 0.5 + levels * m;
-    if (visited > tuples) visited = tuples;
-    costs.numIndexTuples = visited;
-    genericcostestimate(root, path, loop_count, &costs);
-    // Pages: each visited node costs about one page access, mostly cached.
-    // All the work happens before the first tuple is returned.
-    *startup = costs.indexTotalCost;
-    *total = costs.indexTotalCost;
+    // Share of the index that the first batch visits: the descent (about m nodes per upper
+    // level) plus the layer-0 search, whose ef_search expansions meet up to 2m new nodes each,
+    // fewer as the neighbourhood fills up (the empirical factor decays with log(ef) and grows
+    // with the graph's depth).
+    double ratio = 1.0;
+    const double tuples = index->tuples;
+    if (tuples > 1) {
+        const double logm = std::log(static_cast<double>(m));
+        const double levels = std::floor(std::log(tuples) / logm);
+        const double ef = std::max(1, g_ef_search);
+        const double layer0 =
+            2.0 * m * ef * (0.55 * std::log(tuples) / (logm * (1.0 + std::log(ef))));
+        ratio = std::min(1.0, (levels * m + layer0) / tuples);
+    }
+    Cost first = costs.indexTotalCost * ratio;
+    // Large vectors live in TOAST, which a sequential scan's cost does not count: when the first
+    // batch reads more index pages than the heap has, count them as sequential pages and no more
+    // than the heap's, so that wide vectors are costed like narrow ones.
+    double seq_page_cost = 1.0;
+    get_tablespace_page_costs(index->reltablespace, nullptr, &seq_page_cost);
+    const double first_pages = costs.numIndexPages * ratio;
+    const double heap_pages = static_cast<double>(index->rel->pages);
+    if (ratio < 0.5 && first_pages > heap_pages) {
+        first -= first_pages * (costs.spc_random_page_cost - seq_page_cost);
+        first -= (first_pages - heap_pages) * seq_page_cost;
+        if (first < 0) first = 0;
+    }
+    *startup = first;
+    *total = std::max(costs.indexTotalCost, first);
     *selectivity = costs.indexSelectivity;
     *correlation = 0;
     *pages = costs.numIndexPages;

@@ -188,18 +188,15 @@ void raise_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry
     UnlockReleaseBuffer(buf);
 }
 
-// Tries to add tid to one of the zero-distance candidates (at most 16 tries).
-bool try_add_to_copies(Relation index, BufferStore& store,
-                       const std::vector<piramid::hnsw::Candidate>& cands, const float* vec,
-                       int dims, ItemPointer tid) {
-    int tries = 0;
-    for (const auto& c : cands) {
-        if (c.dist != 0.0f || ++tries > 16) break;
-        store.release_pins();
-        const NodeId id = c.id;
-        if (call_pg([&] { return add_tid_to_duplicate(index, id, vec, dims, tid); })) return true;
-    }
-    return false;
+// True when id is a live graph element whose vector is byte for byte vec. Postgres calls only.
+bool is_live_copy_of(Relation index, NodeId id, const float* vec, int dims) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    const bool same = e != nullptr && e->flags == 0 &&
+                      std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0;
+    UnlockReleaseBuffer(buf);
+    return same;
 }
 
 // Reads an element's next_copy under a share lock (kInvalidNode when there is none).
@@ -234,11 +231,9 @@ bool swap_next_copy(Relation index, NodeId id, NodeId expected, NodeId to, bool 
 // chained kCopy element with room, or in a new one linked at the head of the chain.
 void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const float* vec, int dims,
                       ItemPointer tid) {
-    NodeId id = read_next_copy(index, anchor);
-    for (int hops = 0; id != kInvalidNode && hops < 1000; ++hops) {
-        if (add_tid_to_duplicate(index, id, vec, dims, tid)) return;
-        id = read_next_copy(index, id);
-    }
+    // New copies go to the head of the chain, so only the first one can have room.
+    const NodeId first = read_next_copy(index, anchor);
+    if (first != kInvalidNode && add_tid_to_duplicate(index, first, vec, dims, tid)) return;
     const Size size = copy_element_size(dims);
     char* tuple = static_cast<char*>(palloc(size));
     std::memset(tuple, 0, size);
@@ -267,49 +262,46 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
     });
     const int dims = static_cast<int>(meta.dims), m = meta.m;
     const piramid::hnsw::Params params = graph_params(meta);
+    const int level = random_level(m, meta.max_level, tid);
 
     BufferStore store(index, meta);
     try {
-        // An exact duplicate of an existing element only adds its heap TID there (an element
-        // holds up to kMaxHeapTids). When the nearest copy is full, other graph copies found
-        // by a short search are tried, then the nearest copy's chain of kCopy elements.
-        if (meta.entry != kInvalidNode) {
-            piramid::hnsw::Candidate nearest =
-                piramid::hnsw::greedy_descent(store, vec, meta.entry, meta.entry_level, -1);
-            if (nearest.dist == 0.0f && nearest.id != kInvalidNode) {
-                std::vector<piramid::hnsw::Candidate> copies{nearest};
-                bool added = try_add_to_copies(index, store, copies, vec, dims, tid);
-                if (!added) {
-                    piramid::hnsw::Searcher<BufferStore> searcher;
-                    searcher.start(store, vec, meta.entry, meta.entry_level);
-                    searcher.next_batch(static_cast<size_t>(std::max(2 * m, 32)), copies);
-                    added = try_add_to_copies(index, store, copies, vec, dims, tid);
-                }
+        piramid::hnsw::Scratch scratch;
+        NodeId entry = meta.entry;
+        int entry_level = meta.entry_level;
+        if (entry != kInvalidNode) {
+            piramid::hnsw::plan_insert(store, kInvalidNode, vec, level, entry, entry_level,
+                                       params, scratch);
+            // Exact duplicates are byte-equal vectors, whatever the metric: such a copy has the
+            // same distance to vec as vec has to itself (the same computation on the same
+            // bytes), which is not 0 under inner product, and other vectors can be as close
+            // (orthogonal ones under inner product, rounding under cosine). So candidates at
+            // that distance are compared byte for byte. The copy takes the heap TID (an element
+            // holds kMaxHeapTids); when the copies found are full, a chained copy element of
+            // the first one does. With no live copy, the vector becomes a new graph element.
+            const float self = graph_distance(params.metric)(vec, vec, meta.dims);
+            NodeId copies[16];
+            int ncopies = 0;
+            for (const auto& c : scratch.found0)
+                if (c.dist == self && ncopies < 16) copies[ncopies++] = c.id;
+            if (ncopies > 0) {
                 store.release_pins();
-                // The chain hangs off a live copy: `copies` now holds the search's batch, which
-                // never includes deleted elements (VACUUM may free those). With no live copy,
-                // the vector becomes a new graph element.
+                bool added = false;
                 NodeId anchor = kInvalidNode;
-                if (!added) {
-                    for (const auto& c : copies)
-                        if (c.dist == 0.0f) {
-                            anchor = c.id;
-                            break;
-                        }
-                }
-                if (!added && anchor != kInvalidNode) {
-                    call_pg([&] {
+                call_pg([&] {
+                    for (int i = 0; i < ncopies && !added; ++i)
+                        added = add_tid_to_duplicate(index, copies[i], vec, dims, tid);
+                    for (int i = 0; i < ncopies && !added && anchor == kInvalidNode; ++i)
+                        if (is_live_copy_of(index, copies[i], vec, dims)) anchor = copies[i];
+                    if (!added && anchor != kInvalidNode) {
                         add_tid_to_chain(index, anchor, meta.insert_hint, vec, dims, tid);
-                    });
-                    added = true;
-                }
-                if (added) {
-                    call_pg([&] { UnlockPage(index, kMetaBlock, ShareLock); });
-                    return;
-                }
+                        added = true;
+                    }
+                    if (added) UnlockPage(index, kMetaBlock, ShareLock);
+                });
+                if (added) return;
             }
         }
-        const int level = random_level(m, meta.max_level, tid);
         const Size size = element_size(dims, m, level);
         char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
         fill_element(tuple, size, dims, m, level, vec, tid);
@@ -318,13 +310,16 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
 
         // Link first, then publish as entry point: an entry whose lists are still being written
         // would strand searches (and lose the back-links concurrent inserts add to it).
-        NodeId entry = meta.entry;
-        int entry_level = meta.entry_level;
-        if (entry == kInvalidNode)  // the first element becomes the entry point at once
+        if (entry == kInvalidNode) {
+            // The first element becomes the entry point at once, unless a concurrent insert
+            // made another one first: then this one is linked to that graph.
             call_pg([&] { raise_entry(index, id, level, &entry, &entry_level, true); });
+            if (entry != kInvalidNode)
+                piramid::hnsw::plan_insert(store, id, vec, level, entry, entry_level, params,
+                                           scratch);
+        }
         if (entry != kInvalidNode) {
-            piramid::hnsw::Scratch scratch;
-            piramid::hnsw::insert(store, id, vec, level, entry, entry_level, params, scratch);
+            piramid::hnsw::link_insert(store, id, level, entry_level, params, scratch);
             if (level > entry_level) {
                 NodeId prev = kInvalidNode;
                 int prev_level = -1;

@@ -52,17 +52,25 @@ struct ScanWork {
 struct ScanOpaque {
     OwnedBox<ScanWork>* work;
     MetaData meta;
+    GraphDistance dist;
     bool started;
     bool done;
 };
 
-// Fills work->tids with the element's live heap TIDs, following its chain of exact copies.
-void load_tids(Relation index, ScanWork* w, NodeId id) {
+// Fills work->tids with the live heap TIDs of candidate c (its own, then those of its chain of
+// exact copies). The candidate's distance was computed without the content lock: the element is
+// read again under the lock and its distance recomputed; when it differs, VACUUM freed the slot
+// and an insert reused it for another vector after this scan met it, and the row is left out
+// (it was inserted after the scan began, so it is not visible to the scan's snapshot anyway).
+void load_tids(Relation index, ScanWork* w, const Candidate& c, GraphDistance dist) {
     w->tids.clear();
     w->ntids = 0;
     w->tid_pos = 0;
+    NodeId id = c.id;
+    const size_t dims = w->query.size();
+    const float* q = w->query.data();
     bool first = true;
-    for (int hops = 0; id != kInvalidNode && hops < 100000; ++hops) {
+    for (int hops = 0; id != kInvalidNode && hops < kMaxCopyHops; ++hops) {
         ItemPointerData found[kMaxHeapTids];
         int n = 0;
         NodeId next = kInvalidNode;
@@ -71,9 +79,12 @@ void load_tids(Relation index, ScanWork* w, NodeId id) {
             Buffer buf = ReadBuffer(index, node_block(id));
             LockBuffer(buf, BUFFER_LOCK_SHARE);
             ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-            // The graph element must be live; copies are followed while they are copies.
-            if (e != nullptr && !(e->flags & (kDeleted | kFree)) &&
-                (head ? !(e->flags & kCopy) : (e->flags & kCopy) != 0)) {
+            // The graph element must be live and still hold the vector met by the search;
+            // copies are followed while they are copies.
+            bool ok = e != nullptr && !(e->flags & (kDeleted | kFree)) &&
+                      (head ? !(e->flags & kCopy) : (e->flags & kCopy) != 0);
+            if (ok && head) ok = graph_distance_value(dist, q, element_vector(e), dims) == c.dist;
+            if (ok) {
                 n = std::min<int>(e->ntids, kMaxHeapTids);
                 for (int i = 0; i < n; ++i) found[i] = e->tids[i];
                 next = e->next_copy;
@@ -113,6 +124,9 @@ bool refill(ScanWork* w) {
         if (done) return false;
         std::vector<Candidate>& out = w->batch;
         w->searcher.next_batch(g_ef_search, out);
+        // No pin outlives a batch: a query may run hundreds of scans at once (a MergeAppend
+        // over partitions), and the buffers must not run out.
+        w->store.release_pins();
         w->produced += out.size() > 0 ? out.size() : 1;
         check_for_interrupts();
         if (mode == IterativeScan::kStrict) {
@@ -159,6 +173,7 @@ extern "C" IndexScanDesc hnsw_beginscan(Relation index, int nkeys, int norderbys
     IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
     auto* so = static_cast<ScanOpaque*>(palloc0(sizeof(ScanOpaque)));
     so->meta = read_meta(index);
+    so->dist = graph_distance(static_cast<distance::Metric>(so->meta.metric));
     guard([&] { so->work = make_owned<ScanWork>(CurrentMemoryContext, index, so->meta); });
     scan->opaque = so;
     return scan;
@@ -204,7 +219,7 @@ extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
                     if (!refill(w)) return false;
                     continue;
                 }
-                load_tids(scan->indexRelation, w, w->batch[w->pos++].id);
+                load_tids(scan->indexRelation, w, w->batch[w->pos++], so->dist);
             }
         } catch (...) {
             w->store.forget_pins();

@@ -1,11 +1,27 @@
-// VACUUM for hnsw, in three passes:
-//  1. (no graph lock) strip dead heap TIDs from every element; an element left without TIDs is
-//     marked deleted (still traversed by searches, never returned).
-//  2. (meta page lock, exclusive: waits for in-flight inserts and holds new ones) every live
-//     element whose neighbour list points at a deleted element gets that list rebuilt by the
-//     core's repair (2-hop candidates + the neighbour heuristic); a deleted entry point is
-//     replaced by the live element with the highest level.
-//  3. (same lock) deleted elements become free slots that later inserts reuse.
+// VACUUM for hnsw. Inserts and scans run throughout: no lock is held across a pass; the graph
+// lock (the heavyweight page lock on the meta block, which every insert holds in share mode for
+// its whole run) is taken exclusively only for short batches, so that VACUUM waits for the
+// inserts in flight at a phase boundary and holds new ones for a few element updates at most.
+// See src/pg/storage/README.md for the whole protocol.
+//
+//  1. strip (no graph lock): dead heap TIDs leave every element; graph elements left without
+//     TIDs of their own are collected.
+//  2. settle (graph lock in batches of kSettleBatch): such an element whose copy chain holds no
+//     TID either is marked deleted: searches still traverse it, never return it, and new inserts
+//     never link to it. The last batch also replaces a deleted entry point. When the last batch
+//     ends, every insert that could have chosen a now-deleted element as a neighbour is over.
+//  3. repair (no graph lock): every list of a live element that points at a deleted one is
+//     rebuilt by the core's repair (two-hop candidates, the heuristic, compare-and-swap); live
+//     elements a rebuilt list no longer holds keep an in-link (ensure_in_link).
+//  4. reachability (no graph lock): a breadth-first walk of level 0 from the entry point over
+//     live elements (a bitmap of node ids: 1/256 of the index size); every live element it did
+//     not reach gets an in-link from one it reached. Deleted elements do not count, since they
+//     are about to go, so no live row is unreachable when they are freed.
+//  5. free (no graph lock): deleted elements and their copies become free slots for inserts.
+//     A scan that still holds the id of a freed slot reads it as deleted, and one whose slot was
+//     reused rechecks the distance before returning its rows (scan.cpp).
+// amvacuumcleanup runs pass 4 on its own when no bulk delete ran (autovacuum of an insert-only
+// table), so concurrent inserts' rare stranded elements are linked in by every VACUUM.
 #include "pg/am/hnsw_am.hpp"
 
 extern "C" {
@@ -17,8 +33,6 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/hnsw/insert.hpp"
@@ -28,24 +42,45 @@ namespace piramid::pg::hnsw {
 
 namespace {
 
-struct RepairItem {
-    NodeId id;
-    int level;
-};
+constexpr size_t kSettleBatch = 64;
 
 struct LiveBest {
     NodeId id = kInvalidNode;
     int level = -1;
 };
 
-// Pass 1 on one page. Returns the number of TIDs removed; appends deleted element ids.
+// A bitmap over node ids (block << 8 | offset) of blocks [0, nblocks).
+class NodeBitmap {
+public:
+    explicit NodeBitmap(BlockNumber nblocks)
+        : bits_((static_cast<size_t>(nblocks) << kNodeOffsetBits) / 64 + 1, 0) {}
+    bool test(NodeId id) const {
+        const size_t i = id;
+        return i / 64 < bits_.size() && (bits_[i / 64] >> (i % 64)) & 1;
+    }
+    // Sets the bit; false when it was set already or id is beyond the map.
+    bool set(NodeId id) {
+        const size_t i = id;
+        if (i / 64 >= bits_.size()) return false;
+        const uint64_t bit = uint64_t(1) << (i % 64);
+        if (bits_[i / 64] & bit) return false;
+        bits_[i / 64] |= bit;
+        return true;
+    }
+
+private:
+    std::vector<uint64_t> bits_;
+};
+
+// Pass 1 on one page: strips dead TIDs; appends graph elements left without TIDs of their own
+// to `emptied` and those already deleted (an earlier VACUUM stopped early) to `deleted`.
 void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
                 IndexBulkDeleteCallback callback, void* cb_state, IndexBulkDeleteResult* stats,
-                std::vector<NodeId>& deleted, std::vector<NodeId>& chained, LiveBest& best) {
+                std::vector<NodeId>& deleted, std::vector<NodeId>& emptied, LiveBest& best) {
     NodeId dels[256];
     int ndels = 0;
-    NodeId chs[256];
-    int nchs = 0;
+    NodeId ems[256];
+    int nems = 0;
     NodeId best_id = best.id;
     int best_level = best.level;
     call_pg([&] {
@@ -65,7 +100,7 @@ void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
             int keep = 0;
             bool changed = false;
             ItemPointerData kept[kMaxHeapTids];
-            for (int t = 0; t < e->ntids; ++t) {
+            for (int t = 0; t < e->ntids && t < kMaxHeapTids; ++t) {
                 if (callback(&e->tids[t], cb_state)) {
                     stats->tuples_removed += 1;
                     changed = true;
@@ -84,14 +119,14 @@ void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
                 we->ntids = static_cast<uint8>(keep);
             }
             // A graph element left without TIDs is marked deleted only under the graph lock
-            // (settle_chained): a concurrent insert may still add a TID of an exact copy to it
-            // or chain a copy behind it.
+            // (settle): a concurrent insert may still add a TID of an exact copy to it or chain
+            // a copy behind it.
             if (e->flags & kCopy) {
                 stats->num_index_tuples += keep;
             } else if (e->flags & kDeleted) {
                 dels[ndels++] = pack_node(blk, off);
             } else if (keep == 0) {
-                chs[nchs++] = pack_node(blk, off);
+                ems[nems++] = pack_node(blk, off);
             } else {
                 stats->num_index_tuples += keep;
                 if (e->level > best_level) {
@@ -104,61 +139,59 @@ void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
         UnlockReleaseBuffer(buf);
     });
     deleted.insert(deleted.end(), dels, dels + ndels);
-    chained.insert(chained.end(), chs, chs + nchs);
+    emptied.insert(emptied.end(), ems, ems + nems);
     best.id = best_id;
     best.level = best_level;
 }
 
-// Pass 2: lists of live elements that point at deleted ones.
-void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
-                  const std::vector<NodeId>& deleted, std::vector<RepairItem>& out) {
-    RepairItem found[256 * (kMaxLevel + 1)];
-    int nfound = 0;
-    const int dims = static_cast<int>(meta.dims), m = meta.m;
-    const NodeId* del = deleted.data();
-    const size_t ndel = deleted.size();
-    call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (page_is(page, kElementPage)) {
-            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-                ElementHeader* e = element_at(page, off);
-                if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
-                for (int l = 0; l <= e->level; ++l) {
-                    const NodeId* list = element_neighbors(e, dims, m, l);
-                    for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
-                        if (std::binary_search(del, del + ndel, list[k])) {
-                            found[nfound++] = RepairItem{pack_node(blk, off), l};
-                            break;
-                        }
-                    }
-                }
-            }
+// Follows the copy chain of graph element id (share locks, one page at a time). Returns whether
+// the element and all its copies hold no TID; appends the copies to `copies` when so.
+bool chain_is_empty(Relation index, NodeId id, std::vector<NodeId>& copies) {
+    const size_t before = copies.size();
+    NodeId cur = id;
+    for (int hops = 0; cur != kInvalidNode; ++hops) {
+        if (hops > kMaxCopyHops) {
+            copies.resize(before);
+            return false;  // too long to settle now: keep it
         }
-        UnlockReleaseBuffer(buf);
-    });
-    out.insert(out.end(), found, found + nfound);
+        int ntids = 0;
+        NodeId next = kInvalidNode;
+        bool is_free = false;
+        const NodeId at = cur;
+        call_pg([&] {
+            Buffer buf = ReadBuffer(index, node_block(at));
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            ElementHeader* e = element_at(BufferGetPage(buf), node_offset(at));
+            if (e == nullptr || (e->flags & kFree)) {
+                is_free = true;
+            } else {
+                ntids = e->ntids;
+                next = e->next_copy;
+            }
+            UnlockReleaseBuffer(buf);
+        });
+        if (is_free) break;
+        if (ntids > 0) {
+            copies.resize(before);
+            return false;
+        }
+        if (hops > 0) copies.push_back(at);
+        cur = next;
+    }
+    return true;
 }
 
-void free_deleted_on_page(Relation index, BlockNumber blk, const std::vector<NodeId>& deleted,
-                          size_t begin, size_t end) {
-    const NodeId* del = deleted.data();
+void set_flags(Relation index, NodeId id, uint8 add) {
     call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
+        Buffer buf = ReadBuffer(index, node_block(id));
         LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        GenericXLogState* st = GenericXLogStart(index);
-        Page page = GenericXLogRegisterBuffer(st, buf, 0);
-        for (size_t i = begin; i < end; ++i) {
-            ElementHeader* e = element_at(page, node_offset(del[i]));
-            if (e != nullptr) {
-                e->flags = kFree;
-                e->ntids = 0;
-                e->next_copy = kInvalidNode;
-            }
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e != nullptr) {
+            GenericXLogState* st = GenericXLogStart(index);
+            Page page = GenericXLogRegisterBuffer(st, buf, 0);
+            element_at(page, node_offset(id))->flags |= add;
+            GenericXLogFinish(st);
         }
-        GenericXLogFinish(st);
         UnlockReleaseBuffer(buf);
     });
 }
@@ -179,274 +212,279 @@ void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, boo
     UnlockReleaseBuffer(buf);
 }
 
-// For a graph element without TIDs of its own: when its whole copy chain is empty too, marks it
-// deleted and appends its copies to `copies` (freed with it); otherwise leaves it live.
-bool settle_chained(Relation index, NodeId id, std::vector<NodeId>& copies) {
-    NodeId chain[1024];
-    int nchain = 0;
-    bool empty = true;
+// Pass 2 on one page: (element, level) pairs of live elements whose list names a deleted one.
+void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
+                  const std::vector<NodeId>& deleted,
+                  std::vector<std::pair<NodeId, int>>& out) {
+    std::pair<NodeId, int> found[256 * (kMaxLevel + 1)];
+    int nfound = 0;
+    const int dims = static_cast<int>(meta.dims), m = meta.m;
+    const NodeId* del = deleted.data();
+    const size_t ndel = deleted.size();
     call_pg([&] {
-        NodeId cur = id;
-        for (int hops = 0; cur != kInvalidNode && hops < 1024; ++hops) {
-            Buffer buf = ReadBuffer(index, node_block(cur));
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
-            ElementHeader* e = element_at(BufferGetPage(buf), node_offset(cur));
-            NodeId next = kInvalidNode;
-            if (e != nullptr) {
-                if (e->ntids > 0) empty = false;
-                next = e->next_copy;
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (page_is(page, kElementPage)) {
+            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+                ElementHeader* e = element_at(page, off);
+                if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
+                for (int l = 0; l <= e->level; ++l) {
+                    const NodeId* list = element_neighbors(e, dims, m, l);
+                    for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
+                        if (std::binary_search(del, del + ndel, list[k])) {
+                            found[nfound++] = {pack_node(blk, off), l};
+                            break;
+                        }
+                    }
+                }
             }
-            UnlockReleaseBuffer(buf);
-            if (!empty) break;
-            if (hops > 0) chain[nchain++] = cur;
-            cur = next;
         }
-        if (cur != kInvalidNode) empty = false;  // too long to settle now: keep it
-        if (!empty) return;
-        Buffer buf = ReadBuffer(index, node_block(id));
+        UnlockReleaseBuffer(buf);
+    });
+    out.assign(found, found + nfound);
+}
+
+// Live graph elements of one page (for the reachability pass).
+void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& out) {
+    NodeId ids[256];
+    int n = 0;
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (page_is(page, kElementPage)) {
+            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+                ElementHeader* e = element_at(page, off);
+                if (e != nullptr && !(e->flags & (kFree | kDeleted | kCopy)) && n < 256)
+                    ids[n++] = pack_node(blk, off);
+            }
+        }
+        UnlockReleaseBuffer(buf);
+    });
+    out.assign(ids, ids + n);
+}
+
+// Marks in `reached` every live element reachable over level 0 from the marked nodes in `stack`
+// (which it consumes), without passing through deleted elements.
+void walk_level0(BufferStore& store, NodeBitmap& reached, std::vector<NodeId>& stack) {
+    std::vector<NodeId> list;
+    size_t steps = 0;
+    while (!stack.empty()) {
+        const NodeId id = stack.back();
+        stack.pop_back();
+        const uint8_t flags = store.neighbors_flags(id, 0, list);
+        if (flags & (kDeleted | kFree)) continue;
+        for (NodeId nb : list)
+            if (reached.set(nb)) stack.push_back(nb);
+        if ((++steps & 1023) == 0) {
+            store.release_pins();
+            call_pg([] { vacuum_delay_point(); });
+        }
+    }
+}
+
+// Pass 4: every live element is made reachable over level 0 from the entry point through live
+// elements. Returns the number of elements that had to be linked in.
+size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& meta,
+                           piramid::hnsw::Scratch& scratch) {
+    if (meta.entry == kInvalidNode) return 0;
+    const piramid::hnsw::Params params = graph_params(meta);
+    const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
+    NodeBitmap reached(nblocks);
+    std::vector<NodeId> stack;
+    reached.set(meta.entry);
+    stack.push_back(meta.entry);
+    walk_level0(store, reached, stack);
+    size_t relinked = 0;
+    std::vector<NodeId> live, hints;
+    std::vector<float> vec(meta.dims);
+    auto is_reached = [&reached](NodeId p) { return reached.test(p); };
+    for (BlockNumber blk = 1; blk < nblocks; ++blk) {
+        live_nodes_on_page(index, blk, live);
+        for (NodeId x : live) {
+            if (reached.test(x)) continue;
+            // Inserted after the walk passed, or stranded: give it an in-link from a reached
+            // element (a redundant one for the first kind costs a list slot at most).
+            piramid::hnsw::ensure_in_link(store, x, params, scratch, is_reached);
+            bool ok = false;
+            for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
+                // Check: does a reached live element link to x now?
+                store.neighbors(x, 0, hints);
+                if (attempt == 1 || hints.empty()) {
+                    // Its own neighbours are unreachable too: search the graph for it.
+                    store.vector(x, vec.data());
+                    piramid::hnsw::plan_insert(store, x, vec.data(), 0, meta.entry,
+                                               meta.entry_level, params, scratch);
+                    hints.clear();
+                    if (!scratch.per_level.empty())
+                        for (const auto& c : scratch.per_level[0]) hints.push_back(c.id);
+                    if (hints.empty()) break;
+                    piramid::hnsw::ensure_in_link(store, x, params, scratch, is_reached,
+                                                  std::span<const NodeId>(hints));
+                }
+                std::vector<NodeId> srcs;
+                store.neighbors(x, 0, srcs);
+                srcs.insert(srcs.end(), hints.begin(), hints.end());
+                std::vector<NodeId> l;
+                for (NodeId p : srcs) {
+                    if (!reached.test(p)) continue;
+                    const uint8_t f = store.neighbors_flags(p, 0, l);
+                    if (!(f & (kDeleted | kFree)) && std::find(l.begin(), l.end(), x) != l.end()) {
+                        ok = true;
+                        break;
+                    }
+                }
+            }
+            ++relinked;
+            if (ok) {
+                stack.push_back(x);
+                reached.set(x);
+                walk_level0(store, reached, stack);
+            } else {
+                call_pg([&] {
+                    elog(DEBUG1, "hnsw: could not link in element (%u,%u) of \"%s\"",
+                         node_block(x), node_offset(x), RelationGetRelationName(index));
+                });
+            }
+        }
+        store.release_pins();
+        call_pg([] { vacuum_delay_point(); });
+    }
+    return relinked;
+}
+
+void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) {
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, blk);
         LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
         GenericXLogState* st = GenericXLogStart(index);
         Page page = GenericXLogRegisterBuffer(st, buf, 0);
-        ElementHeader* e = element_at(page, node_offset(id));
-        if (e != nullptr) e->flags |= kDeleted;
+        for (size_t i = 0; i < n; ++i) {
+            ElementHeader* e = element_at(page, node_offset(ids[i]));
+            if (e != nullptr) {
+                e->flags = kFree;
+                e->ntids = 0;
+                e->next_copy = kInvalidNode;
+            }
+        }
         GenericXLogFinish(st);
         UnlockReleaseBuffer(buf);
     });
-    if (empty) copies.insert(copies.end(), chain, chain + nchain);
-    return empty;
+}
+
+void reachability_pass(Relation index) {
+    const MetaData meta = call_pg([&] { return read_meta(index); });
+    if (meta.entry == kInvalidNode) return;
+    BufferStore store(index, meta);
+    size_t relinked = 0;
+    try {
+        piramid::hnsw::Scratch scratch;
+        relinked = connect_unreachable(index, store, meta, scratch);
+        store.release_pins();
+    } catch (...) {
+        store.forget_pins();
+        throw;
+    }
+    if (relinked > 0)
+        call_pg([&] {
+            ereport(DEBUG1, (errmsg("hnsw: linked in %zu unreachable elements of \"%s\"", relinked,
+                                    RelationGetRelationName(index))));
+        });
 }
 
 void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
                   IndexBulkDeleteCallback callback, void* cb_state) {
     Relation index = info->index;
     const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
-    std::vector<NodeId> deleted, chained, copies;
+    std::vector<NodeId> deleted, emptied, copies;
     LiveBest best;
+    // 1. strip
     for (BlockNumber blk = 1; blk < nblocks; ++blk) {
-        strip_page(index, blk, info->strategy, callback, cb_state, stats, deleted, chained, best);
+        strip_page(index, blk, info->strategy, callback, cb_state, stats, deleted, emptied, best);
         call_pg([] { vacuum_delay_point(); });
     }
-    if (deleted.empty() && chained.empty()) return;
+    if (deleted.empty() && emptied.empty()) return;
 
-    call_pg([&] { LockPage(index, kMetaBlock, ExclusiveLock); });
-    // With inserts held off, elements whose own TIDs are gone are deleted only when their
-    // copies hold none either.
-    for (NodeId id : chained)
-        if (settle_chained(index, id, copies)) deleted.push_back(id);
-    std::sort(deleted.begin(), deleted.end());
-    if (deleted.empty()) {
-        call_pg([&] { UnlockPage(index, kMetaBlock, ExclusiveLock); });
-        return;
-    }
-    const MetaData meta = call_pg([&] { return read_meta(index); });
-    // A new entry point first, so that repairs search from a live element.
-    const bool entry_gone =
-        meta.entry != kInvalidNode && std::binary_search(deleted.begin(), deleted.end(), meta.entry);
-    NodeId entry = meta.entry;
-    int entry_level = meta.entry_level;
-    if (entry_gone) {
-        entry = best.id;
-        entry_level = best.id == kInvalidNode ? -1 : best.level;
-        call_pg([&] { update_meta_after_vacuum(index, entry, entry_level, true, InvalidBlockNumber); });
-    }
-    // Every page as of now: inserts that ran during pass 1 may have extended the index, and
-    // their elements may link to what is about to be freed.
-    const BlockNumber nblocks_now = call_pg([&] { return RelationGetNumberOfBlocks(index); });
-    std::vector<RepairItem> repairs;
-    for (BlockNumber blk = 1; blk < nblocks_now; ++blk)
-        find_repairs(index, blk, meta, deleted, repairs);
+    // 2. settle, in short batches under the graph lock. The last batch (there is always one)
+    // also moves the entry point off a deleted element.
+    MetaData meta{};
+    size_t i = 0;
+    do {
+        const size_t end = std::min(emptied.size(), i + kSettleBatch);
+        const bool last = end == emptied.size();
+        call_pg([&] { LockPage(index, kMetaBlock, ExclusiveLock); });
+        for (; i < end; ++i) {
+            if (chain_is_empty(index, emptied[i], copies)) {
+                set_flags(index, emptied[i], kDeleted);
+                deleted.push_back(emptied[i]);
+            }
+        }
+        if (last) {
+            std::sort(deleted.begin(), deleted.end());
+            meta = call_pg([&] { return read_meta(index); });
+            if (meta.entry != kInvalidNode &&
+                std::binary_search(deleted.begin(), deleted.end(), meta.entry)) {
+                meta.entry = best.id;
+                meta.entry_level = best.id == kInvalidNode ? -1 : static_cast<int16>(best.level);
+                call_pg([&] {
+                    update_meta_after_vacuum(index, meta.entry, meta.entry_level, true,
+                                             InvalidBlockNumber);
+                });
+            }
+        }
+        call_pg([&] {
+            UnlockPage(index, kMetaBlock, ExclusiveLock);
+            vacuum_delay_point();
+        });
+    } while (i < emptied.size());
+    if (deleted.empty()) return;
 
     const piramid::hnsw::Params params = graph_params(meta);
     BufferStore store(index, meta);
     try {
         piramid::hnsw::Scratch scratch;
+        // 3. repair, every page as of now: inserts that ran during pass 1 may have extended the
+        // index, and their elements may link to what is about to be freed.
         auto is_removed = [&deleted](NodeId id) {
             return std::binary_search(deleted.begin(), deleted.end(), id);
         };
-        size_t done = 0;
-        for (const RepairItem& r : repairs) {
-            piramid::hnsw::repair(store, r.id, r.level, is_removed, params, scratch);
-            if ((++done & 63) == 0) {
+        const BlockNumber nblocks_now = call_pg([&] { return RelationGetNumberOfBlocks(index); });
+        std::vector<std::pair<NodeId, int>> repairs;
+        for (BlockNumber blk = 1; blk < nblocks_now; ++blk) {
+            find_repairs(index, blk, meta, deleted, repairs);
+            for (const auto& [id, level] : repairs)
+                piramid::hnsw::repair(store, id, level, is_removed, params, scratch, meta.entry,
+                                      meta.entry_level);
+            if (!repairs.empty()) {
                 store.release_pins();
                 call_pg([] { vacuum_delay_point(); });
             }
         }
+        // 4. reachability without the deleted elements
+        connect_unreachable(index, store, meta, scratch);
         store.release_pins();
     } catch (...) {
         store.forget_pins();
         throw;
     }
-    // Pass 3: free the slots (and the copies of freed elements), page by page.
+    // 5. free the slots (and the copies of freed elements), page by page.
     std::vector<NodeId> to_free(deleted);
     to_free.insert(to_free.end(), copies.begin(), copies.end());
     std::sort(to_free.begin(), to_free.end());
-    size_t i = 0;
+    i = 0;
     while (i < to_free.size()) {
         const BlockNumber blk = node_block(to_free[i]);
         size_t j = i;
         while (j < to_free.size() && node_block(to_free[j]) == blk) ++j;
-        free_deleted_on_page(index, blk, to_free, i, j);
+        free_on_page(index, blk, to_free.data() + i, j - i);
         i = j;
     }
-    const BlockNumber hint = node_block(deleted.front());
-    call_pg([&] {
-        update_meta_after_vacuum(index, entry, entry_level, false, hint);
-        UnlockPage(index, kMetaBlock, ExclusiveLock);
-    });
+    const BlockNumber hint = node_block(to_free.front());
+    call_pg([&] { update_meta_after_vacuum(index, kInvalidNode, -1, false, hint); });
     stats->pages_deleted = 0;
-}
-
-// Live graph elements not reachable from the entry point (breadth-first over all levels).
-std::vector<std::pair<NodeId, int>> find_unreachable(Relation index, const MetaData& meta,
-                                                     BlockNumber nblocks,
-                                                     std::unordered_set<NodeId>& seen) {
-    const int dims = static_cast<int>(meta.dims), m = meta.m;
-    struct Node {
-        int level;
-        std::vector<NodeId> out;
-    };
-    std::unordered_map<NodeId, Node> nodes;
-    PGAlignedBlock copy;
-    for (BlockNumber blk = 1; blk < nblocks; ++blk) {
-        call_pg([&] {
-            copy_page(index, blk, copy.data);
-            vacuum_delay_point();
-        });
-        Page page = copy.data;
-        if (!page_is(page, kElementPage)) continue;
-        const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-            ElementHeader* e = element_at(page, off);
-            if (e == nullptr || (e->flags & (kFree | kCopy))) continue;
-            Node& n = nodes[pack_node(blk, off)];
-            n.level = (e->flags & kDeleted) ? -1 : e->level;  // deleted: traversed, not relinked
-            for (int l = 0; l <= e->level; ++l) {
-                const NodeId* list = element_neighbors(e, dims, m, l);
-                for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k)
-                    n.out.push_back(list[k]);
-            }
-        }
-    }
-    seen.clear();
-    seen.insert(meta.entry);
-    std::vector<NodeId> stack{meta.entry};
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        auto it = nodes.find(id);
-        if (it == nodes.end()) continue;
-        for (NodeId nb : it->second.out)
-            if (seen.insert(nb).second) stack.push_back(nb);
-    }
-    std::vector<std::pair<NodeId, int>> lost;
-    for (const auto& [id, n] : nodes)
-        if (n.level >= 0 && !seen.count(id)) lost.emplace_back(id, n.level);
-    std::sort(lost.begin(), lost.end());
-    return lost;
-}
-
-// Neighbour-list pruning during one-at-a-time inserts can, rarely, drop every in-link of a node
-// (about 0.1% of nodes under heavy concurrent inserts). VACUUM finds such nodes with a breadth-
-// first walk from the entry point and links them in again, with inserts held off. Skipped
-// (DEBUG1) when the adjacency would not fit in maintenance_work_mem.
-void relink_unreachable(Relation index) {
-    call_pg([&] { LockPage(index, kMetaBlock, ExclusiveLock); });
-    const MetaData meta = call_pg([&] { return read_meta(index); });
-    const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
-    const int m = meta.m;
-    const double budget = static_cast<double>(maintenance_work_mem) * 1024.0;
-    const double estimate = static_cast<double>(nblocks) * (BLCKSZ / 2.0);
-    if (meta.entry == kInvalidNode || estimate > budget) {
-        call_pg([&] {
-            if (meta.entry != kInvalidNode)
-                elog(DEBUG1, "hnsw: reachability pass skipped (maintenance_work_mem too small)");
-            UnlockPage(index, kMetaBlock, ExclusiveLock);
-        });
-        return;
-    }
-    size_t relinked = 0;
-    std::unordered_set<NodeId> seen, relinked_ids;
-    for (int round = 0; round < 8; ++round) {
-        const std::vector<std::pair<NodeId, int>> lost =
-            find_unreachable(index, meta, nblocks, seen);
-        if (lost.empty()) break;
-        const piramid::hnsw::Params params = graph_params(meta);
-        BufferStore store(index, meta);
-        try {
-            piramid::hnsw::Scratch scratch;
-            std::vector<float> vec(meta.dims);
-            std::vector<NodeId> list, reach, cur, next;
-            for (const auto& [id, level] : lost) {
-                // The node kept its own links; it lost its in-links. Give it one from a
-                // reachable neighbour: one with a free slot first (nothing is displaced), else
-                // in place of the closest one's farthest link (what that displaces is picked
-                // up by the next round). With no reachable neighbour, search its neighbours
-                // again first.
-                store.neighbors(id, 0, list);
-                reach.clear();
-                for (NodeId nb : list)
-                    if (seen.count(nb)) reach.push_back(nb);
-                if (reach.size() < 2) {
-                    store.vector(id, vec.data());
-                    piramid::hnsw::insert(store, id, vec.data(), level, meta.entry,
-                                          meta.entry_level, params, scratch);
-                    store.neighbors(id, 0, list);
-                    reach.clear();
-                    for (NodeId nb : list)
-                        if (seen.count(nb)) reach.push_back(nb);
-                    if (reach.empty()) continue;
-                }
-                bool linked = false;
-                relinked_ids.insert(id);
-                for (int pass = 0; pass < 2 && !linked; ++pass) {
-                    for (size_t j = 0; j < reach.size() && !linked; ++j) {
-                        for (int tries = 0; tries < 100; ++tries) {
-                            store.neighbors(reach[j], 0, cur);
-                            if (std::find(cur.begin(), cur.end(), id) != cur.end()) {
-                                linked = true;
-                                break;
-                            }
-                            next = cur;
-                            if (static_cast<int>(next.size()) < 2 * m)
-                                next.push_back(id);
-                            else if (pass == 1) {
-                                // Displace the farthest link that is not a node relinked here.
-                                size_t v = next.size();
-                                while (v > 0 && relinked_ids.count(next[v - 1])) --v;
-                                if (v == 0) break;
-                                next[v - 1] = id;
-                            } else {
-                                break;
-                            }
-                            if (store.update_neighbors(reach[j], 0, cur, next)) {
-                                linked = true;
-                                break;
-                            }
-                        }
-                    }
-                }
-                if (!linked) {
-                    const size_t nreach = reach.size(), nlist = list.size();
-                    call_pg([&] {
-                        elog(DEBUG1, "hnsw: could not relink (%u,%u): %zu neighbours, %zu reachable",
-                             node_block(id), node_offset(id), nlist, nreach);
-                    });
-                }
-            }
-            store.release_pins();
-        } catch (...) {
-            store.forget_pins();
-            throw;
-        }
-        relinked += lost.size();
-    }
-    if (relinked > 0) {
-        call_pg([&] {
-            ereport(DEBUG1, (errmsg("hnsw: relinked %zu unreachable elements of \"%s\"", relinked,
-                                    RelationGetRelationName(index))));
-        });
-    }
-    call_pg([&] { UnlockPage(index, kMetaBlock, ExclusiveLock); });
 }
 
 }  // namespace
@@ -485,8 +523,9 @@ extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
             UnlockReleaseBuffer(buf);
             vacuum_delay_point();
         }
+        // The bulk delete's pass 4 did not run: link in what concurrent inserts stranded.
+        guard([&] { reachability_pass(info->index); });
     }
-    guard([&] { relink_unreachable(info->index); });
     stats->num_pages = RelationGetNumberOfBlocks(info->index);
     return stats;
 }

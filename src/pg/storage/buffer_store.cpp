@@ -7,6 +7,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -47,8 +48,29 @@ ElementHeader* element_at(Page page, OffsetNumber off) {
     return reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
 }
 
+namespace {
+
+// Parked block -> buffer tables of stores that have ended, by index (relfilenode). A store takes
+// the table of its index from here when one is parked and gives it back when it ends, so the
+// hints outlive one query; a table is only ever used by one live store. Fixed size, no
+// allocation when parking: destructors run during error cleanup too.
+struct ParkedTable {
+    RelFileNode node;
+    std::vector<Buffer> bufs;
+    uint64_t stamp;
+};
+constexpr int kParkedTables = 4;
+ParkedTable g_parked[kParkedTables];
+uint64_t g_park_clock = 0;
+constexpr BlockNumber kMaxRecentBlocks = 1u << 22;  // 16 MiB of hints per table at most
+
+bool is_node(const RelFileNode& a, const RelFileNode& b) { return RelFileNodeEquals(a, b); }
+
+}  // namespace
+
 BufferStore::BufferStore(Relation index, const MetaData& meta)
     : index_(index),
+      node_(index->rd_node),
       dims_(meta.dims),
       m_(meta.m),
       dist_(graph_distance(static_cast<distance::Metric>(meta.metric))) {
@@ -57,34 +79,44 @@ BufferStore::BufferStore(Relation index, const MetaData& meta)
         s.buf = InvalidBuffer;
     }
     order_.reserve(64);
+    for (ParkedTable& t : g_parked) {
+        if (!t.bufs.empty() && is_node(t.node, node_)) {
+            recent_table_.swap(t.bufs);
+            break;
+        }
+    }
     init_recent(0);
 }
 
-namespace {
-
-// Backend-local memory of which shared buffer last held each block of the index searched last.
-// ReadRecentBuffer() pins such a buffer after checking its tag, skipping the buffer-table hash
-// lookup and its partition lock, which profiling showed as the largest cost of a scan. A stale
-// entry only costs the normal lookup. The table is also used to prefetch pages about to be read.
-struct RecentBuffers {
-    RelFileNode node{};
-    std::vector<Buffer> bufs;
-};
-RecentBuffers g_recent;
-constexpr BlockNumber kMaxRecentBlocks = 1u << 22;  // 16 MiB of hints at most
-
-}  // namespace
+BufferStore::~BufferStore() {
+    if (recent_table_.empty()) return;
+    // Park the table in the slot of this index, else an empty one, else the oldest.
+    ParkedTable* slot = nullptr;
+    for (ParkedTable& t : g_parked)
+        if (!t.bufs.empty() && is_node(t.node, node_)) slot = &t;
+    if (slot == nullptr)
+        for (ParkedTable& t : g_parked)
+            if (t.bufs.empty()) {
+                slot = &t;
+                break;
+            }
+    if (slot == nullptr) {
+        slot = &g_parked[0];
+        for (ParkedTable& t : g_parked)
+            if (t.stamp < slot->stamp) slot = &t;
+    }
+    slot->bufs.swap(recent_table_);  // no allocation; the previous table is freed with ours
+    slot->node = node_;
+    slot->stamp = ++g_park_clock;
+    recent_ = nullptr;
+    nrecent_ = 0;
+}
 
 void BufferStore::init_recent(BlockNumber nblocks) {
-    const RelFileNode node = index_->rd_node;
-    if (!RelFileNodeEquals(g_recent.node, node)) {
-        g_recent.node = node;
-        g_recent.bufs.clear();
-    }
     const size_t want = std::min(nblocks, kMaxRecentBlocks);
-    if (g_recent.bufs.size() < want) g_recent.bufs.resize(want, InvalidBuffer);
-    recent_ = g_recent.bufs.data();
-    nrecent_ = static_cast<BlockNumber>(g_recent.bufs.size());
+    if (recent_table_.size() < want) recent_table_.resize(want, InvalidBuffer);
+    recent_ = recent_table_.data();
+    nrecent_ = static_cast<BlockNumber>(recent_table_.size());
 }
 
 Buffer BufferStore::pin(BlockNumber blk) {
@@ -96,7 +128,7 @@ Buffer BufferStore::pin(BlockNumber blk) {
     Buffer buf = InvalidBuffer;
     if (blk < nrecent_) {
         const Buffer hint = recent_[blk];
-        if (hint != InvalidBuffer && ReadRecentBuffer(index_->rd_node, MAIN_FORKNUM, blk, hint))
+        if (hint != InvalidBuffer && ReadRecentBuffer(node_, MAIN_FORKNUM, blk, hint))
             buf = hint;
     }
     if (buf == InvalidBuffer) {
@@ -204,12 +236,16 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
                     out[k] = 0;
                     continue;
                 }
-                if (e->flags & kFree) {
+                // A stale link may name a slot that was freed, or reused for a copy element
+                // (header and vector only): neither is a graph node.
+                const uint8 flags = e->flags;
+                if (flags & (kFree | kCopy)) {
                     out[k] = std::numeric_limits<float>::max();
                 } else {
-                    out[k] = dist(query, element_vector(e), dims);
+                    const float d = dist(query, element_vector(e), dims);
+                    out[k] = std::isnan(d) ? std::numeric_limits<float>::max() : d;
                 }
-                if (deleted != nullptr) deleted[k] = (e->flags & (kDeleted | kFree)) ? 1 : 0;
+                if (deleted != nullptr) deleted[k] = (flags & (kDeleted | kFree | kCopy)) ? 1 : 0;
             }
         }
     });
@@ -217,10 +253,15 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
 }
 
 void BufferStore::neighbors(NodeId id, int level, std::vector<NodeId>& out) {
+    neighbors_flags(id, level, out);
+}
+
+uint8_t BufferStore::neighbors_flags(NodeId id, int level, std::vector<NodeId>& out) {
     out.clear();
     NodeId tmp[2 * 100];  // 2m, m <= 100
     int count = 0;
     bool missing = false;
+    uint8 flags = kFree;
     const int dims = static_cast<int>(dims_), m = m_;
     call_pg([&] {
         Buffer buf = pin(node_block(id));
@@ -228,15 +269,19 @@ void BufferStore::neighbors(NodeId id, int level, std::vector<NodeId>& out) {
         ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
         if (e == nullptr) {
             missing = true;
-        } else if (level <= e->level && !(e->flags & kFree)) {
-            const NodeId* list = element_neighbors(e, dims, m, level);
-            const int cap = level_capacity(m, level);
-            for (int i = 0; i < cap && list[i] != kInvalidNode; ++i) tmp[count++] = list[i];
+        } else if (!(e->flags & (kFree | kCopy))) {
+            flags = e->flags;
+            if (level <= e->level) {
+                const NodeId* list = element_neighbors(e, dims, m, level);
+                const int cap = level_capacity(m, level);
+                for (int i = 0; i < cap && list[i] != kInvalidNode; ++i) tmp[count++] = list[i];
+            }
         }
         LockBuffer(buf, BUFFER_LOCK_UNLOCK);
     });
     if (missing) corrupted(index_, id);
     out.assign(tmp, tmp + count);
+    return flags;
 }
 
 void BufferStore::vector(NodeId id, float* out) {
@@ -273,8 +318,11 @@ bool BufferStore::write_neighbors(NodeId id, int level, const NodeId* exp, size_
         Buffer buf = pin(node_block(id));
         LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
         ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-        if (e == nullptr || level > e->level || (e->flags & kFree)) {
+        if (e == nullptr || level > e->level || (e->flags & (kFree | kCopy))) {
+            // Not a graph node (any more): nothing to update, and nobody can expect its list;
+            // reported as done so that callers do not retry.
             missing = e == nullptr;
+            matched = true;
             LockBuffer(buf, BUFFER_LOCK_UNLOCK);
             return;
         }

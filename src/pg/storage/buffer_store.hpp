@@ -17,6 +17,7 @@ extern "C" {
 }
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -31,17 +32,35 @@ namespace piramid::pg::hnsw {
 using GraphDistance = float (*)(const float*, const float*, size_t);
 GraphDistance graph_distance(distance::Metric metric);
 
+// The distance the graph works with: NaN (possible from infinite products) reads as the largest
+// float, as BufferStore::distances() reports it.
+inline float graph_distance_value(GraphDistance dist, const float* a, const float* b, size_t n) {
+    const float d = dist(a, b, n);
+    return d != d ? std::numeric_limits<float>::max() : d;
+}
+
+// The longest chain of copy elements followed from one graph element (scans, VACUUM, verify).
+inline constexpr int kMaxCopyHops = 100000;
+
 class BufferStore {
 public:
     BufferStore(Relation index, const MetaData& meta);
+    ~BufferStore();
     BufferStore(const BufferStore&) = delete;
     BufferStore& operator=(const BufferStore&) = delete;
 
     size_t dim() const { return dims_; }
     int m() const { return m_; }
 
+    // Distances to graph nodes. A slot that is not a graph node any more (freed, or reused for
+    // a copy element) reads as deleted at the largest distance; a NaN (a vector being
+    // rewritten while read without the content lock) reads as the largest distance.
     void distances(const float* query, std::span<const NodeId> ids, float* out, uint8_t* deleted);
+    // Neighbour list; empty for a slot that is not a graph node (freed, copy) or lacks level.
     void neighbors(NodeId id, int level, std::vector<NodeId>& out);
+    // Like neighbors(), and reports the element's flags (kFree for a slot that holds no graph
+    // node at all).
+    uint8_t neighbors_flags(NodeId id, int level, std::vector<NodeId>& out);
     void vector(NodeId id, float* out);
     void set_neighbors(NodeId id, int level, std::span<const NodeId> list);
     bool update_neighbors(NodeId id, int level, std::span<const NodeId> expected,
@@ -68,10 +87,17 @@ private:
     Buffer pin(BlockNumber blk);
 
     Relation index_;
+    RelFileNode node_;  // copied: the destructor may run after the relation is closed
     size_t dims_;
     int m_;
     GraphDistance dist_;
-    Buffer* recent_ = nullptr;  // backend-local block -> last buffer table (see pin())
+    // Block -> buffer that last held it (see pin()). Owned by this store alone: any number of
+    // stores on one index may be alive in a backend (nested loops, LATERAL, cursors), and none
+    // may see another's table move. A table is parked in a small per-backend cache when its
+    // store ends and taken over by the next store on the same index, so hints survive across
+    // queries.
+    std::vector<Buffer> recent_table_;
+    Buffer* recent_ = nullptr;
     BlockNumber nrecent_ = 0;
     PinSlot pins_[kPinSlots];
     // Scratch for grouping ids by page.
