@@ -13,7 +13,7 @@
 #include "core/distance/distance.hpp"
 #include "core/engine/cpu_engine.hpp"
 #include "core/engine/hd_math.hpp"
-#include "core/engine/knn_graph.hpp"
+#include "knn_graph.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/hnsw/insert.hpp"
-#include "core/hnsw/memory_store.hpp"
+#include "memory_store.hpp"
 #include "core/hnsw/search.hpp"
 #include "hnsw_test_data.hpp"
 #include "core/hnsw/select.hpp"

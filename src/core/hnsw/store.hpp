@@ -1,6 +1,7 @@
 // The NodeStore contract that the HNSW algorithms (search, neighbour selection, insert, repair)
-// are written against. Two implementations: an in-memory store (unit tests, the parallel build)
-// and the Postgres buffer store in src/pg/storage (the index on pages).
+// are written against. Implementations: the builder's graph (src/core/hnsw/builder.hpp), the
+// Postgres buffer store in src/pg/storage (the index on pages), and a simple in-memory store
+// that the unit tests use as the reference (test/unit/memory_store.hpp).
 //
 // A NodeStore type S provides (all members may throw piramid::Error; none may call back into the
 // algorithms):

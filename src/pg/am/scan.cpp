@@ -20,6 +20,7 @@ extern "C" {
 #include "core/hnsw/search.hpp"
 #include "pg/owned.hpp"
 #include "pg/storage/buffer_store.hpp"
+#include "pg/storage/elements.hpp"
 
 namespace piramid::pg::hnsw {
 
@@ -72,25 +73,14 @@ void load_tids(Relation index, ScanWork* w, const Candidate& c, GraphDistance di
     bool first = true;
     for (int hops = 0; id != kInvalidNode && hops < kMaxCopyHops; ++hops) {
         ItemPointerData found[kMaxHeapTids];
-        int n = 0;
         NodeId next = kInvalidNode;
         const bool head = first;
-        call_pg([&] {
-            Buffer buf = ReadBuffer(index, node_block(id));
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
-            ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-            // The graph element must be live and still hold the vector met by the search;
-            // copies are followed while they are copies.
-            bool ok = e != nullptr && !(e->flags & (kDeleted | kFree)) &&
-                      (head ? !(e->flags & kCopy) : (e->flags & kCopy) != 0);
-            if (ok && head) ok = graph_distance_value(dist, q, element_vector(e), dims) == c.dist;
-            if (ok) {
-                n = std::min<int>(e->ntids, kMaxHeapTids);
-                for (int i = 0; i < n; ++i) found[i] = e->tids[i];
-                next = e->next_copy;
-            }
-            UnlockReleaseBuffer(buf);
-        });
+        const NodeId at = id;
+        auto same_distance = [&](const float* v) {
+            return graph_distance_value(dist, q, v, dims) == c.dist;
+        };
+        const int n = call_pg(
+            [&] { return read_element_tids(index, at, head, same_distance, found, &next); });
         w->tids.insert(w->tids.end(), found, found + n);
         first = false;
         id = next;

@@ -37,17 +37,13 @@ extern "C" {
 
 #include "core/hnsw/insert.hpp"
 #include "pg/storage/buffer_store.hpp"
+#include "pg/storage/elements.hpp"
 
 namespace piramid::pg::hnsw {
 
 namespace {
 
 constexpr size_t kSettleBatch = 64;
-
-struct LiveBest {
-    NodeId id = kInvalidNode;
-    int level = -1;
-};
 
 // A bitmap over node ids (block << 8 | offset) of blocks [0, nblocks).
 class NodeBitmap {
@@ -71,201 +67,6 @@ public:
 private:
     std::vector<uint64_t> bits_;
 };
-
-// Pass 1 on one page: strips dead TIDs; appends graph elements left without TIDs of their own
-// to `emptied` and those already deleted (an earlier VACUUM stopped early) to `deleted`.
-void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
-                IndexBulkDeleteCallback callback, void* cb_state, IndexBulkDeleteResult* stats,
-                std::vector<NodeId>& deleted, std::vector<NodeId>& emptied, LiveBest& best) {
-    NodeId dels[256];
-    int ndels = 0;
-    NodeId ems[256];
-    int nems = 0;
-    NodeId best_id = best.id;
-    int best_level = best.level;
-    call_pg([&] {
-        Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
-        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        Page page = BufferGetPage(buf);
-        if (!page_is(page, kElementPage)) {
-            UnlockReleaseBuffer(buf);
-            return;
-        }
-        GenericXLogState* st = nullptr;
-        Page wpage = page;
-        const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-            ElementHeader* e = element_at(page, off);
-            if (e == nullptr || (e->flags & kFree)) continue;
-            int keep = 0;
-            bool changed = false;
-            ItemPointerData kept[kMaxHeapTids];
-            for (int t = 0; t < e->ntids && t < kMaxHeapTids; ++t) {
-                if (callback(&e->tids[t], cb_state)) {
-                    stats->tuples_removed += 1;
-                    changed = true;
-                } else {
-                    kept[keep++] = e->tids[t];
-                }
-            }
-            if (changed) {
-                if (st == nullptr) {
-                    st = GenericXLogStart(index);
-                    wpage = GenericXLogRegisterBuffer(st, buf, 0);
-                }
-                ElementHeader* we = element_at(wpage, off);
-                for (int t = 0; t < keep; ++t) we->tids[t] = kept[t];
-                for (int t = keep; t < kMaxHeapTids; ++t) ItemPointerSetInvalid(&we->tids[t]);
-                we->ntids = static_cast<uint8>(keep);
-            }
-            // A graph element left without TIDs is marked deleted only under the graph lock
-            // (settle): a concurrent insert may still add a TID of an exact copy to it or chain
-            // a copy behind it.
-            if (e->flags & kCopy) {
-                stats->num_index_tuples += keep;
-            } else if (e->flags & kDeleted) {
-                dels[ndels++] = pack_node(blk, off);
-            } else if (keep == 0) {
-                ems[nems++] = pack_node(blk, off);
-            } else {
-                stats->num_index_tuples += keep;
-                if (e->level > best_level) {
-                    best_level = e->level;
-                    best_id = pack_node(blk, off);
-                }
-            }
-        }
-        if (st != nullptr) GenericXLogFinish(st);
-        UnlockReleaseBuffer(buf);
-    });
-    deleted.insert(deleted.end(), dels, dels + ndels);
-    emptied.insert(emptied.end(), ems, ems + nems);
-    best.id = best_id;
-    best.level = best_level;
-}
-
-// Follows the copy chain of graph element id (share locks, one page at a time). Returns whether
-// the element and all its copies hold no TID; appends the copies to `copies` when so.
-bool chain_is_empty(Relation index, NodeId id, std::vector<NodeId>& copies) {
-    const size_t before = copies.size();
-    NodeId cur = id;
-    for (int hops = 0; cur != kInvalidNode; ++hops) {
-        if (hops > kMaxCopyHops) {
-            copies.resize(before);
-            return false;  // too long to settle now: keep it
-        }
-        int ntids = 0;
-        NodeId next = kInvalidNode;
-        bool is_free = false;
-        const NodeId at = cur;
-        call_pg([&] {
-            Buffer buf = ReadBuffer(index, node_block(at));
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
-            ElementHeader* e = element_at(BufferGetPage(buf), node_offset(at));
-            if (e == nullptr || (e->flags & kFree)) {
-                is_free = true;
-            } else {
-                ntids = e->ntids;
-                next = e->next_copy;
-            }
-            UnlockReleaseBuffer(buf);
-        });
-        if (is_free) break;
-        if (ntids > 0) {
-            copies.resize(before);
-            return false;
-        }
-        if (hops > 0) copies.push_back(at);
-        cur = next;
-    }
-    return true;
-}
-
-void set_flags(Relation index, NodeId id, uint8 add) {
-    call_pg([&] {
-        Buffer buf = ReadBuffer(index, node_block(id));
-        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-        if (e != nullptr) {
-            GenericXLogState* st = GenericXLogStart(index);
-            Page page = GenericXLogRegisterBuffer(st, buf, 0);
-            element_at(page, node_offset(id))->flags |= add;
-            GenericXLogFinish(st);
-        }
-        UnlockReleaseBuffer(buf);
-    });
-}
-
-void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, bool set_entry,
-                              BlockNumber hint) {
-    Buffer buf = ReadBuffer(index, kMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    GenericXLogState* st = GenericXLogStart(index);
-    Page page = GenericXLogRegisterBuffer(st, buf, 0);
-    MetaData* meta = page_meta(page);
-    if (set_entry) {
-        meta->entry = entry;
-        meta->entry_level = static_cast<int16>(entry_level);
-    }
-    if (hint != InvalidBlockNumber) meta->insert_hint = hint;
-    GenericXLogFinish(st);
-    UnlockReleaseBuffer(buf);
-}
-
-// Pass 2 on one page: (element, level) pairs of live elements whose list names a deleted one.
-void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
-                  const std::vector<NodeId>& deleted,
-                  std::vector<std::pair<NodeId, int>>& out) {
-    std::pair<NodeId, int> found[256 * (kMaxLevel + 1)];
-    int nfound = 0;
-    const int dims = static_cast<int>(meta.dims), m = meta.m;
-    const NodeId* del = deleted.data();
-    const size_t ndel = deleted.size();
-    call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (page_is(page, kElementPage)) {
-            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-                ElementHeader* e = element_at(page, off);
-                if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
-                for (int l = 0; l <= e->level; ++l) {
-                    const NodeId* list = element_neighbors(e, dims, m, l);
-                    for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
-                        if (std::binary_search(del, del + ndel, list[k])) {
-                            found[nfound++] = {pack_node(blk, off), l};
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        UnlockReleaseBuffer(buf);
-    });
-    out.assign(found, found + nfound);
-}
-
-// Live graph elements of one page (for the reachability pass).
-void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& out) {
-    NodeId ids[256];
-    int n = 0;
-    call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (page_is(page, kElementPage)) {
-            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-                ElementHeader* e = element_at(page, off);
-                if (e != nullptr && !(e->flags & (kFree | kDeleted | kCopy)) && n < 256)
-                    ids[n++] = pack_node(blk, off);
-            }
-        }
-        UnlockReleaseBuffer(buf);
-    });
-    out.assign(ids, ids + n);
-}
 
 // Marks in `reached` every live element reachable over level 0 from the marked nodes in `stack`
 // (which it consumes), without passing through deleted elements.
@@ -356,25 +157,6 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
     return relinked;
 }
 
-void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) {
-    call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        GenericXLogState* st = GenericXLogStart(index);
-        Page page = GenericXLogRegisterBuffer(st, buf, 0);
-        for (size_t i = 0; i < n; ++i) {
-            ElementHeader* e = element_at(page, node_offset(ids[i]));
-            if (e != nullptr) {
-                e->flags = kFree;
-                e->ntids = 0;
-                e->next_copy = kInvalidNode;
-            }
-        }
-        GenericXLogFinish(st);
-        UnlockReleaseBuffer(buf);
-    });
-}
-
 void reachability_pass(Relation index) {
     const MetaData meta = call_pg([&] { return read_meta(index); });
     if (meta.entry == kInvalidNode) return;
@@ -415,7 +197,7 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
     do {
         const size_t end = std::min(emptied.size(), i + kSettleBatch);
         const bool last = end == emptied.size();
-        call_pg([&] { LockPage(index, kMetaBlock, ExclusiveLock); });
+        call_pg([&] { lock_graph(index, ExclusiveLock); });
         for (; i < end; ++i) {
             if (chain_is_empty(index, emptied[i], copies)) {
                 set_flags(index, emptied[i], kDeleted);
@@ -436,7 +218,7 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
             }
         }
         call_pg([&] {
-            UnlockPage(index, kMetaBlock, ExclusiveLock);
+            unlock_graph(index, ExclusiveLock);
             vacuum_delay_point();
         });
     } while (i < emptied.size());

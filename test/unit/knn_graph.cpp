@@ -1,4 +1,4 @@
-#include "core/engine/knn_graph.hpp"
+#include "knn_graph.hpp"
 
 #include <algorithm>
 #include <limits>

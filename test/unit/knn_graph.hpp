@@ -1,6 +1,6 @@
-// Brute-force k-nearest-neighbour graph over n gathered vectors, through a DistanceEngine: the
-// core piece of a GPU-assisted index build (layer-0 candidates from exact tiles, pruned later on
-// the CPU by the HNSW neighbour heuristic).
+// Brute-force k-nearest-neighbour graph over n gathered vectors, through a DistanceEngine. Test
+// support only (the engine build in src/core/hnsw/engine_build.cpp has its own tiled k-NN): the
+// tests use it as an exact reference for engines and graphs.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,462 @@
+// Element lifecycle on pages (see elements.hpp and README.md beside it).
+#include "pg/storage/elements.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+#include <algorithm>
+#include <cstring>
+
+#include "pg/storage/buffer_store.hpp"
+
+namespace piramid::pg::hnsw {
+
+void lock_graph(Relation index, LOCKMODE mode) { LockPage(index, kMetaBlock, mode); }
+void unlock_graph(Relation index, LOCKMODE mode) { UnlockPage(index, kMetaBlock, mode); }
+
+void fill_element(char* tuple, Size size, int dims, int m, int level, const float* vec,
+                  ItemPointer tid) {
+    std::memset(tuple, 0, size);
+    auto* e = reinterpret_cast<ElementHeader*>(tuple);
+    e->level = static_cast<uint8>(level);
+    e->ntids = 1;
+    e->tids[0] = *tid;
+    e->next_copy = kInvalidNode;
+    std::memcpy(element_vector(e), vec, sizeof(float) * dims);
+    for (int l = 0; l <= level; ++l) {
+        NodeId* list = element_neighbors(e, dims, m, l);
+        for (int k = 0; k < level_capacity(m, l); ++k) list[k] = kInvalidNode;
+    }
+}
+
+// Tries to place the tuple on `buf` (exclusively locked): a free slot that is large enough, or
+// new space. Returns the offset used or InvalidOffsetNumber.
+static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size,
+                           bool* more_free) {
+    Page page = BufferGetPage(buf);
+    *more_free = false;
+    if (PageIsNew(page)) {
+        // Left all-zero by an extension that a crash interrupted: initialise and use it.
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
+        init_page(p, kElementPage);
+        const OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
+        GenericXLogFinish(st);
+        return off;
+    }
+    if (!page_is(page, kElementPage)) return InvalidOffsetNumber;
+    const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    OffsetNumber found = InvalidOffsetNumber;
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+        ItemId iid = PageGetItemId(page, off);
+        if (!ItemIdIsNormal(iid)) continue;
+        auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
+        if (!(e->flags & kFree)) continue;
+        if (ItemIdGetLength(iid) < size || found != InvalidOffsetNumber) {
+            *more_free = true;  // another free slot stays on this page
+            continue;
+        }
+        found = off;
+    }
+    if (found != InvalidOffsetNumber) {
+        const OffsetNumber off = found;
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        ItemId piid = PageGetItemId(p, off);
+        char* dst = reinterpret_cast<char*>(PageGetItem(p, piid));
+        std::memset(dst, 0, ItemIdGetLength(piid));
+        std::memcpy(dst, tuple, size);
+        GenericXLogFinish(st);
+        return off;
+    }
+    if (static_cast<unsigned>(maxoff) + 1 >= (1u << kNodeOffsetBits) || PageGetFreeSpace(page) < size)
+        return InvalidOffsetNumber;
+    GenericXLogState* st = GenericXLogStart(index);
+    Page p = GenericXLogRegisterBuffer(st, buf, 0);
+    OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
+    if (off == InvalidOffsetNumber) {
+        GenericXLogAbort(st);
+        return InvalidOffsetNumber;
+    }
+    GenericXLogFinish(st);
+    return off;
+}
+
+static void set_insert_hint(Relation index, BlockNumber blk) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (page_meta(BufferGetPage(buf))->insert_hint != blk) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        page_meta(p)->insert_hint = blk;
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
+// Writes a new element (empty neighbour lists) and returns its id. Postgres calls only.
+NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size) {
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    BlockNumber blk = hint >= 1 && hint < nblocks ? hint : (nblocks > 1 ? nblocks - 1 : 1);
+    // Walk forward from the hint (VACUUM points it at the first page with a free slot), a
+    // bounded number of pages, before extending the relation.
+    // The hint then stays on the first page that still has a free slot, so slots freed by
+    // VACUUM are filled before the index grows.
+    BlockNumber keep = InvalidBlockNumber;
+    for (int tries = 0; tries < 16 && blk < nblocks; ++tries, ++blk) {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        bool more_free = false;
+        OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
+        UnlockReleaseBuffer(buf);
+        if (more_free && keep == InvalidBlockNumber) keep = blk;
+        if (off != InvalidOffsetNumber) {
+            const BlockNumber next_hint = keep != InvalidBlockNumber ? keep : blk;
+            if (next_hint != hint) set_insert_hint(index, next_hint);
+            return pack_node(blk, off);
+        }
+    }
+    // Extend. Another inserter walking the pages may lock the new, still all-zero page before
+    // we do and initialise it (place_on_page handles a new page): never initialise twice.
+    for (;;) {
+        LockRelationForExtension(index, ExclusiveLock);
+        Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        UnlockRelationForExtension(index, ExclusiveLock);
+        const BlockNumber newblk = BufferGetBlockNumber(buf);
+        if (newblk >= kMaxBlocks)
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("hnsw index \"%s\" cannot grow beyond %u pages",
+                                   RelationGetRelationName(index), kMaxBlocks)));
+        bool more_free = false;
+        const OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
+        UnlockReleaseBuffer(buf);
+        if (off != InvalidOffsetNumber) {
+            set_insert_hint(index, keep != InvalidBlockNumber ? keep : newblk);
+            return pack_node(newblk, off);
+        }
+    }
+}
+
+// Adds tid to an existing element holding exactly this vector. Postgres calls only.
+bool add_tid_to_copy(Relation index, NodeId id, const float* vec, int dims,
+                          ItemPointer tid) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    bool added = false;
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    if (e != nullptr && (e->flags & ~kCopy) == 0 && e->ntids < kMaxHeapTids &&
+        std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        ElementHeader* pe = element_at(p, node_offset(id));
+        pe->tids[pe->ntids++] = *tid;
+        GenericXLogFinish(st);
+        added = true;
+    }
+    UnlockReleaseBuffer(buf);
+    return added;
+}
+
+// Makes id the entry point when the graph is empty, or (unless only_if_empty) when its level is
+// higher than the entry's. Reports the entry point as it was before.
+void publish_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level,
+                 bool only_if_empty) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    MetaData* meta = page_meta(BufferGetPage(buf));
+    *entry = meta->entry;
+    *entry_level = meta->entry_level;
+    if (meta->entry == kInvalidNode || (!only_if_empty && level > meta->entry_level)) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        page_meta(p)->entry = id;
+        page_meta(p)->entry_level = static_cast<int16>(level);
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
+// True when id is a live graph element whose vector is byte for byte vec. Postgres calls only.
+bool is_live_copy_of(Relation index, NodeId id, const float* vec, int dims) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    const bool same = e != nullptr && e->flags == 0 &&
+                      std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0;
+    UnlockReleaseBuffer(buf);
+    return same;
+}
+
+// Reads an element's next_copy under a share lock (kInvalidNode when there is none).
+static NodeId read_next_copy(Relation index, NodeId id) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    const NodeId next = e != nullptr ? e->next_copy : kInvalidNode;
+    UnlockReleaseBuffer(buf);
+    return next;
+}
+
+// Sets id's next_copy to `to` when it is still `expected` (or unconditionally when id is a
+// private, not yet linked copy). Returns whether it was written.
+static bool swap_next_copy(Relation index, NodeId id, NodeId expected, NodeId to, bool check) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+    bool done = false;
+    if (e != nullptr && (!check || e->next_copy == expected)) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        element_at(p, node_offset(id))->next_copy = to;
+        GenericXLogFinish(st);
+        done = true;
+    }
+    UnlockReleaseBuffer(buf);
+    return done;
+}
+
+// Stores tid for an exact copy of graph element `anchor` whose own TID slots are full: in a
+// chained kCopy element with room, or in a new one linked at the head of the chain.
+void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const float* vec, int dims,
+                      ItemPointer tid) {
+    // New copies go to the head of the chain, so only the first one can have room.
+    const NodeId first = read_next_copy(index, anchor);
+    if (first != kInvalidNode && add_tid_to_copy(index, first, vec, dims, tid)) return;
+    const Size size = copy_element_size(dims);
+    char* tuple = static_cast<char*>(palloc(size));
+    std::memset(tuple, 0, size);
+    auto* e = reinterpret_cast<ElementHeader*>(tuple);
+    e->flags = kCopy;
+    e->ntids = 1;
+    e->tids[0] = *tid;
+    NodeId head = read_next_copy(index, anchor);
+    e->next_copy = head;
+    std::memcpy(element_vector(e), vec, sizeof(float) * dims);
+    const NodeId copy = allocate_element(index, hint, tuple, size);
+    pfree(tuple);
+    // The new copy is private until the anchor points at it: retarget it until the swap holds.
+    while (!swap_next_copy(index, anchor, head, copy, true)) {
+        head = read_next_copy(index, anchor);
+        swap_next_copy(index, copy, kInvalidNode, head, false);
+    }
+}
+
+void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
+                IndexBulkDeleteCallback callback, void* cb_state, IndexBulkDeleteResult* stats,
+                std::vector<NodeId>& deleted, std::vector<NodeId>& emptied, LiveBest& best) {
+    NodeId dels[256];
+    int ndels = 0;
+    NodeId ems[256];
+    int nems = 0;
+    NodeId best_id = best.id;
+    int best_level = best.level;
+    call_pg([&] {
+        Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        Page page = BufferGetPage(buf);
+        if (!page_is(page, kElementPage)) {
+            UnlockReleaseBuffer(buf);
+            return;
+        }
+        GenericXLogState* st = nullptr;
+        Page wpage = page;
+        const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+            ElementHeader* e = element_at(page, off);
+            if (e == nullptr || (e->flags & kFree)) continue;
+            int keep = 0;
+            bool changed = false;
+            ItemPointerData kept[kMaxHeapTids];
+            for (int t = 0; t < e->ntids && t < kMaxHeapTids; ++t) {
+                if (callback(&e->tids[t], cb_state)) {
+                    stats->tuples_removed += 1;
+                    changed = true;
+                } else {
+                    kept[keep++] = e->tids[t];
+                }
+            }
+            if (changed) {
+                if (st == nullptr) {
+                    st = GenericXLogStart(index);
+                    wpage = GenericXLogRegisterBuffer(st, buf, 0);
+                }
+                ElementHeader* we = element_at(wpage, off);
+                for (int t = 0; t < keep; ++t) we->tids[t] = kept[t];
+                for (int t = keep; t < kMaxHeapTids; ++t) ItemPointerSetInvalid(&we->tids[t]);
+                we->ntids = static_cast<uint8>(keep);
+            }
+            // A graph element left without TIDs is marked deleted only under the graph lock
+            // (settle): a concurrent insert may still add a TID of an exact copy to it or chain
+            // a copy behind it.
+            if (e->flags & kCopy) {
+                stats->num_index_tuples += keep;
+            } else if (e->flags & kDeleted) {
+                dels[ndels++] = pack_node(blk, off);
+            } else if (keep == 0) {
+                ems[nems++] = pack_node(blk, off);
+            } else {
+                stats->num_index_tuples += keep;
+                if (e->level > best_level) {
+                    best_level = e->level;
+                    best_id = pack_node(blk, off);
+                }
+            }
+        }
+        if (st != nullptr) GenericXLogFinish(st);
+        UnlockReleaseBuffer(buf);
+    });
+    deleted.insert(deleted.end(), dels, dels + ndels);
+    emptied.insert(emptied.end(), ems, ems + nems);
+    best.id = best_id;
+    best.level = best_level;
+}
+
+// Follows the copy chain of graph element id (share locks, one page at a time). Returns whether
+// the element and all its copies hold no TID; appends the copies to `copies` when so.
+bool chain_is_empty(Relation index, NodeId id, std::vector<NodeId>& copies) {
+    const size_t before = copies.size();
+    NodeId cur = id;
+    for (int hops = 0; cur != kInvalidNode; ++hops) {
+        if (hops > kMaxCopyHops) {
+            copies.resize(before);
+            return false;  // too long to settle now: keep it
+        }
+        int ntids = 0;
+        NodeId next = kInvalidNode;
+        bool is_free = false;
+        const NodeId at = cur;
+        call_pg([&] {
+            Buffer buf = ReadBuffer(index, node_block(at));
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            ElementHeader* e = element_at(BufferGetPage(buf), node_offset(at));
+            if (e == nullptr || (e->flags & kFree)) {
+                is_free = true;
+            } else {
+                ntids = e->ntids;
+                next = e->next_copy;
+            }
+            UnlockReleaseBuffer(buf);
+        });
+        if (is_free) break;
+        if (ntids > 0) {
+            copies.resize(before);
+            return false;
+        }
+        if (hops > 0) copies.push_back(at);
+        cur = next;
+    }
+    return true;
+}
+
+void set_flags(Relation index, NodeId id, uint8 add) {
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, node_block(id));
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e != nullptr) {
+            GenericXLogState* st = GenericXLogStart(index);
+            Page page = GenericXLogRegisterBuffer(st, buf, 0);
+            element_at(page, node_offset(id))->flags |= add;
+            GenericXLogFinish(st);
+        }
+        UnlockReleaseBuffer(buf);
+    });
+}
+
+void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, bool set_entry,
+                              BlockNumber hint) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* st = GenericXLogStart(index);
+    Page page = GenericXLogRegisterBuffer(st, buf, 0);
+    MetaData* meta = page_meta(page);
+    if (set_entry) {
+        meta->entry = entry;
+        meta->entry_level = static_cast<int16>(entry_level);
+    }
+    if (hint != InvalidBlockNumber) meta->insert_hint = hint;
+    GenericXLogFinish(st);
+    UnlockReleaseBuffer(buf);
+}
+
+// Pass 2 on one page: (element, level) pairs of live elements whose list names a deleted one.
+void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
+                  const std::vector<NodeId>& deleted,
+                  std::vector<std::pair<NodeId, int>>& out) {
+    std::pair<NodeId, int> found[256 * (kMaxLevel + 1)];
+    int nfound = 0;
+    const int dims = static_cast<int>(meta.dims), m = meta.m;
+    const NodeId* del = deleted.data();
+    const size_t ndel = deleted.size();
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (page_is(page, kElementPage)) {
+            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+                ElementHeader* e = element_at(page, off);
+                if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
+                for (int l = 0; l <= e->level; ++l) {
+                    const NodeId* list = element_neighbors(e, dims, m, l);
+                    for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
+                        if (std::binary_search(del, del + ndel, list[k])) {
+                            found[nfound++] = {pack_node(blk, off), l};
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        UnlockReleaseBuffer(buf);
+    });
+    out.assign(found, found + nfound);
+}
+
+// Live graph elements of one page (for the reachability pass).
+void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& out) {
+    NodeId ids[256];
+    int n = 0;
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (page_is(page, kElementPage)) {
+            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+                ElementHeader* e = element_at(page, off);
+                if (e != nullptr && !(e->flags & (kFree | kDeleted | kCopy)) && n < 256)
+                    ids[n++] = pack_node(blk, off);
+            }
+        }
+        UnlockReleaseBuffer(buf);
+    });
+    out.assign(ids, ids + n);
+}
+
+void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) {
+    call_pg([&] {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        GenericXLogState* st = GenericXLogStart(index);
+        Page page = GenericXLogRegisterBuffer(st, buf, 0);
+        for (size_t i = 0; i < n; ++i) {
+            ElementHeader* e = element_at(page, node_offset(ids[i]));
+            if (e != nullptr) {
+                e->flags = kFree;
+                e->ntids = 0;
+                e->next_copy = kInvalidNode;
+            }
+        }
+        GenericXLogFinish(st);
+        UnlockReleaseBuffer(buf);
+    });
+}
+
+}  // namespace piramid::pg::hnsw
