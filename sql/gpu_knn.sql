@@ -42,10 +42,45 @@ ORDER BY r.query_no, r.distance, t.id;
 -- k larger than the table: every row once
 SELECT count(*), count(DISTINCT row_ctid) FROM piramid_knn('knn_t', 'v', ARRAY['[1,1,1]']::vector[], 1024);
 
--- tiny work_mem: many chunks, same answer
+-- tiny work_mem, same answer
 SET work_mem = 64;
 SELECT knn_diff('l2', '<->', 50) AS differences_small_chunks;
 RESET work_mem;
+
+-- The per-query state (queries x min(k, rows) result slots) must fit in work_mem: the call
+-- fails before allocating it instead of growing the backend.
+CREATE TABLE knn_small (id int, v vector(3));
+INSERT INTO knn_small SELECT i, format('[%s,%s,%s]', i % 7, i % 5, i % 3)::vector
+  FROM generate_series(1, 300) i;
+SET work_mem = 64;
+-- 20,000 queries x 300 rows: about 94 MB, refused at 64 kB
+SELECT count(*) FROM piramid_knn('knn_small', 'v',
+  (SELECT array_agg(format('[%s,1,2]', i % 50)::vector) FROM generate_series(1, 20000) i), 1024);
+-- k larger than the table needs only one slot per row: 10 queries x 300 slots fit
+SELECT count(*), count(DISTINCT row_ctid) FROM piramid_knn('knn_small', 'v',
+  (SELECT array_agg(format('[%s,1,2]', i)::vector) FROM generate_series(1, 10) i), 1024);
+-- a table larger than one chunk of rows: the slots are bounded by k (and the heap's size)
+CREATE TABLE knn_big (id int, v vector(3));
+INSERT INTO knn_big SELECT i, format('[%s,%s,%s]', i % 101, i % 37, (i * 7) % 13)::vector
+  FROM generate_series(1, 8000) i;
+SELECT count(*) FROM piramid_knn('knn_big', 'v',
+  (SELECT array_agg(format('[%s,1,2]', i)::vector) FROM generate_series(1, 4) i), 1024);
+SELECT count(*) FROM piramid_knn('knn_big', 'v', ARRAY['[3,1,2]']::vector[], 1024);
+-- several chunks give the exact answer
+SELECT count(*) AS differences FROM (
+  (SELECT row_ctid, distance FROM piramid_knn('knn_big', 'v', ARRAY['[50,18,6]']::vector[], 40)
+   EXCEPT ALL
+   (SELECT ctid, v <-> '[50,18,6]' FROM knn_big ORDER BY v <-> '[50,18,6]', ctid LIMIT 40))
+  UNION ALL
+  ((SELECT ctid, v <-> '[50,18,6]' FROM knn_big ORDER BY v <-> '[50,18,6]', ctid LIMIT 40)
+   EXCEPT ALL
+   SELECT row_ctid, distance FROM piramid_knn('knn_big', 'v', ARRAY['[50,18,6]']::vector[], 40))
+) d;
+RESET work_mem;
+-- with the default work_mem the first call is still refused (it is not a matter of chunks)
+SELECT count(*) FROM piramid_knn('knn_small', 'v',
+  (SELECT array_agg(format('[%s,1,2]', i % 50)::vector) FROM generate_series(1, 20000) i), 1024);
+DROP TABLE knn_small, knn_big;
 
 -- MVCC: rows deleted or inserted by this transaction are seen as a query would see them
 BEGIN;

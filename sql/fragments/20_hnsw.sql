@@ -35,8 +35,11 @@ CREATE FUNCTION piramid_hnsw_verify(index regclass) RETURNS TABLE (problem text)
 REVOKE ALL ON FUNCTION piramid_hnsw_verify(regclass) FROM PUBLIC;
 
 -- Per-index statistics: elements, deleted elements, pages, levels, entry point.
+-- Not for PUBLIC (it reads every page and tells the table's row count); a role granted EXECUTE
+-- must also be superuser or in pg_read_all_stats, or able to SELECT from the table (checked in C).
 CREATE FUNCTION piramid_hnsw_stats(index regclass,
     OUT elements bigint, OUT deleted bigint, OUT free_slots bigint, OUT pages bigint,
     OUT max_level integer, OUT entry_level integer, OUT dims integer, OUT m integer,
     OUT ef_construction integer, OUT metric text)
     AS 'MODULE_PATHNAME', 'piramid_hnsw_stats' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION piramid_hnsw_stats(regclass) FROM PUBLIC;

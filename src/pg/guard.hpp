@@ -66,15 +66,28 @@ auto guard(F&& body) -> decltype(body()) {
 }
 
 // Runs Postgres code that may ereport from C++ code; a Postgres error becomes PgException.
+// A C++ exception thrown by fn (for example a PgException from a nested call_pg) must not unwind
+// out of the PG_TRY block: that would skip PG_END_TRY and leave PG_exception_stack (and
+// error_context_stack) pointing into this dead frame, so the next ereport would longjmp into
+// it. It is caught inside the block, kept in an exception_ptr declared before the sigsetjmp
+// (written through a volatile pointer, so it lives in memory), and rethrown once PG_END_TRY has
+// restored the handler stack. Nothing in the catch handler calls Postgres, so no longjmp can
+// leave a C++ catch handler.
 template <typename F>
 auto call_pg(F&& fn) -> decltype(fn()) {
     using R = decltype(fn());
     MemoryContext volatile oldcxt = CurrentMemoryContext;
     ErrorData* volatile edata = nullptr;
+    std::exception_ptr cxx_error;
+    std::exception_ptr* volatile cxx_slot = &cxx_error;
     if constexpr (std::is_void_v<R>) {
         PG_TRY();
         {
-            fn();
+            try {
+                fn();
+            } catch (...) {
+                *cxx_slot = std::current_exception();
+            }
         }
         PG_CATCH();
         {
@@ -83,6 +96,7 @@ auto call_pg(F&& fn) -> decltype(fn()) {
             FlushErrorState();
         }
         PG_END_TRY();
+        if (cxx_error) std::rethrow_exception(cxx_error);
         if (edata != nullptr) throw PgException(edata);
     } else {
         static_assert(std::is_trivially_copyable_v<R>, "call_pg returns plain values only");
@@ -92,7 +106,11 @@ auto call_pg(F&& fn) -> decltype(fn()) {
         R* volatile slot = &result;
         PG_TRY();
         {
-            *slot = fn();
+            try {
+                *slot = fn();
+            } catch (...) {
+                *cxx_slot = std::current_exception();
+            }
         }
         PG_CATCH();
         {
@@ -101,6 +119,7 @@ auto call_pg(F&& fn) -> decltype(fn()) {
             FlushErrorState();
         }
         PG_END_TRY();
+        if (cxx_error) std::rethrow_exception(cxx_error);
         if (edata != nullptr) throw PgException(edata);
         return result;
     }

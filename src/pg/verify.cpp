@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "access/xlog.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
@@ -295,7 +296,9 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
     // ShareLock keeps writers (inserts, VACUUM) out while the pages are read, as amcheck's
     // parent check does: pages read one at a time under concurrent writes would not form one
     // consistent graph. The snapshot is taken once they are out.
-    Relation index = open_hnsw_index(relid, ShareLock);
+    // On a hot standby only replay writes, and ShareLock cannot be taken there.
+    const LOCKMODE mode = RecoveryInProgress() ? AccessShareLock : ShareLock;
+    Relation index = open_hnsw_index(relid, mode);
     Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
     auto* box = guard([&] { return make_owned<VerifyState>(CurrentMemoryContext); });
     VerifyState* st = box->object;
@@ -332,7 +335,7 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
     }
     release(box);
-    relation_close(index, ShareLock);
+    relation_close(index, mode);
     return (Datum)0;
 }
 

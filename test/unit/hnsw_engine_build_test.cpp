@@ -188,15 +188,16 @@ TEST(HnswEngineBuild, CancelStopsQuickly) {
             b.wait_for(std::chrono::milliseconds(20));
         }
         EXPECT_FALSE(b.wait_for(std::chrono::milliseconds(0)));
-        const auto t0 = Clock::now();
         b.cancel();
-        EXPECT_TRUE(b.wait_for(std::chrono::milliseconds(2000)));
+        const size_t at_cancel = b.inserted();
+        // A hang detector only; the work done after cancel() is what is checked: each of the
+        // threads (the job thread among them) finishes at most the chunk of nodes it holds.
+        EXPECT_TRUE(b.wait_for(std::chrono::seconds(120)));
         b.join();
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-        std::printf("[hnsw] engine build canceled %s: stopped in %.1f ms (%zu of %zu)\n",
-                    in_knn ? "in the kNN phase" : "in the upper levels", ms, b.inserted(),
+        std::printf("[hnsw] engine build canceled %s: %zu at cancel, %zu after join, of %zu\n",
+                    in_knn ? "in the kNN phase" : "in the upper levels", at_cancel, b.inserted(),
                     b.size());
-        EXPECT_LT(ms, 200.0);
+        EXPECT_LE(b.inserted(), at_cancel + 3 * 32);
         EXPECT_LT(b.inserted(), b.size());
         if (in_knn) {
             EXPECT_GT(b.inserted(), upper);
@@ -206,24 +207,29 @@ TEST(HnswEngineBuild, CancelStopsQuickly) {
 }
 
 TEST(HnswEngineBuild, DestructorCancelsARunningBuild) {
+    // The destructor cancels the engine job and joins: no hang (ctest's timeout), no crash.
     const Vecs v = random_vecs(30000, 32, 14);
     engine::CpuEngine cpu(2);
-    const auto t0 = Clock::now();
     {
         Builder b(params_for(v.dim, Metric::kL2), size_t(1) << 30);
         add_all(b, v);
         ASSERT_TRUE(b.start_with_engine(cpu, 2));
     }
-    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.0);
+    SUCCEED();
 }
 
 TEST(HnswEngineBuild, DuplicatesMergeLabelsAndStayReachable) {
-    const size_t dim = 16, ndup = 2000, nrand = 2000;
+    // Two items' worth of labels of one vector: two items (one after the other filled up),
+    // whatever the number of labels an index element holds.
+    const size_t dim = 16, ndup = 2 * Builder::kMaxLabels, nrand = 2000;
     const Vecs rnd = random_vecs(nrand, dim, 11);
     std::vector<float> dup(dim, 0.25f);
     Builder b(params_for(dim, Metric::kL2), size_t(1) << 28);
-    for (size_t i = 0; i < ndup + nrand; ++i)
-        ASSERT_TRUE(b.add(i % 2 ? dup.data() : rnd.row(i / 2), i));
+    // Random vectors interleaved with the first copies, then the remaining copies.
+    for (size_t i = 0; i < ndup + nrand; ++i) {
+        const bool is_dup = i >= 2 * nrand || i % 2 == 1;
+        ASSERT_TRUE(b.add(is_dup ? dup.data() : rnd.row(i / 2), i));
+    }
     EXPECT_EQ(b.size(), nrand + ndup / Builder::kMaxLabels);
     engine::CpuEngine cpu(2);
     ASSERT_TRUE(b.start_with_engine(cpu, 2));

@@ -81,8 +81,13 @@ class BuildGraph {
 
 class Builder {
   public:
-    // Labels merged into one item for exact duplicate vectors.
-    static constexpr size_t kMaxLabels = 10;
+    // Labels merged into one item for exact duplicate vectors. An index element holds 9 heap
+    // TIDs (kMaxHeapTids, pg/storage/page.hpp): the writer puts an item's first 9 labels in its
+    // graph element and each further 9 in a kCopy element chained behind it, as inserts do, so
+    // that identical vectors cost the graph one node. A multiple of 9; an item with that many
+    // labels has a chain of 1023 copies, and a further duplicate starts a new item.
+    static constexpr size_t kTidsPerElement = 9;
+    static constexpr size_t kMaxLabels = kTidsPerElement * 1024;
 
     Builder(const Params& params, size_t memory_budget_bytes);
     Builder(const Builder&) = delete;
@@ -92,7 +97,7 @@ class Builder {
     // Adds a vector with a 64-bit label (the caller packs the heap TID). An exact duplicate
     // (bitwise) of an earlier vector gets the label merged into that item (up to kMaxLabels per
     // item; then a new item). Returns false, adding nothing, when the memory budget would be
-    // exceeded. Only before start().
+    // exceeded (label lists count at their capacity). Only before start().
     bool add(const float* vec, uint64_t label);
 
     // Starts `threads` workers (>= 1) inserting all items; returns at once. Only once.

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <span>
 #include <utility>
 #include <vector>
@@ -61,7 +62,7 @@ struct ScratchT {
     std::vector<Candidate> found0;                  // insert: level-0 search results
     // ensure_in_link's own buffers (it runs while the ones above are in use)
     std::vector<NodeId> il_work, il_hints, il_list, il_repl, il_dropped;
-    std::vector<float> il_dists, il_vec, il_vec2;
+    std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
     std::vector<uint8_t> il_deleted;
     std::vector<Candidate> il_order;
 };
@@ -106,11 +107,15 @@ struct AnySource {
 //
 // `hints` (optional) replaces x0's own neighbours as the candidates for x0 (VACUUM passes the
 // result of a search when x0's neighbours are unreachable themselves).
+//
+// Returns whether x0 ended up with an in-link from an accepted live node.
 template <class S, class V, class Source = AnySource>
-void ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
+bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
                     Source&& source = Source{}, std::span<const NodeId> hints = {}) {
     const size_t cap = level_capacity(params, 0);
     const size_t dim = store.dim();
+    const MetricSpace space(params.metric);
+    bool x0_linked = false;
     sc.il_work.assign(1, x0);
     for (int budget = 0; budget < 16 && !sc.il_work.empty(); ++budget) {
         const NodeId x = sc.il_work.back();
@@ -145,6 +150,7 @@ void ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             if (sc.il_list.size() < cap && nroomy < sizeof(roomy) / sizeof(roomy[0]))
                 roomy[nroomy++] = p.id;
         }
+        if (budget == 0) x0_linked = linked;
         if (linked) continue;
         // 2. Append to the closest candidate with room.
         for (size_t r = 0; r < nroomy && !linked; ++r) {
@@ -161,8 +167,10 @@ void ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
                                                 std::span<const NodeId>(sc.il_repl));
             }
         }
+        if (budget == 0) x0_linked = linked;
         if (linked) continue;
-        // 3. Displace the farthest entry of the closest candidate; that entry is checked next.
+        // 3. Displace the most redundant entry of the closest candidate (see below); that
+        // entry is checked next.
         const NodeId p = sc.il_order.front().id;
         for (int attempt = 0; attempt < 8 && !linked; ++attempt) {
             store.neighbors(p, 0, sc.il_list);
@@ -177,26 +185,71 @@ void ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             sc.il_deleted.assign(sc.il_list.size(), 0);
             store.distances(pv, std::span<const NodeId>(sc.il_list), sc.il_dists.data(),
                             sc.il_deleted.data());
-            size_t victim = 0;
-            for (size_t i = 1; i < sc.il_list.size(); ++i) {
-                // Deleted entries go first, then the farthest.
-                const bool di = sc.il_deleted[i] != 0, dv = sc.il_deleted[victim] != 0;
-                if ((di && !dv) || (di == dv && sc.il_dists[i] > sc.il_dists[victim])) victim = i;
+            // The victim: a deleted entry if there is one; else one that x links to itself, so
+            // that the path p -> x -> y replaces the edge p -> y; else the most redundant one (of
+            // the two entries closest to each other, the one farther from p), which is then
+            // handed to x's own list when it has room (the same path), or checked in turn. The
+            // farthest entry is often the only bridge to another part of the graph: keep it.
+            store.neighbors(x, 0, sc.il_hints);
+            auto in_x = [&](NodeId y) {
+                return std::find(sc.il_hints.begin(), sc.il_hints.end(), y) != sc.il_hints.end();
+            };
+            size_t victim = sc.il_list.size();
+            for (size_t i = 0; i < sc.il_list.size() && victim == sc.il_list.size(); ++i)
+                if (sc.il_deleted[i]) victim = i;
+            for (size_t i = 0; i < sc.il_list.size() && victim == sc.il_list.size(); ++i)
+                if (sc.il_list[i] != x && in_x(sc.il_list[i])) victim = i;
+            if (victim == sc.il_list.size()) {
+                const size_t k = sc.il_list.size();
+                sc.il_vecs.resize(k * dim);
+                const float* lv[2 * 100 + 1];
+                for (size_t i = 0; i < k; ++i)
+                    lv[i] = vector_of(store, sc.il_list[i], sc.il_vecs.data() + i * dim);
+                float best = std::numeric_limits<float>::infinity();
+                victim = 0;
+                for (size_t i = 0; i < k; ++i)
+                    for (size_t j = i + 1; j < k; ++j) {
+                        const float d = space(lv[i], lv[j], dim);
+                        if (d < best) {
+                            best = d;
+                            victim = sc.il_dists[i] >= sc.il_dists[j] ? i : j;
+                        }
+                    }
             }
             sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
             const NodeId y = sc.il_repl[victim];
             const bool y_live = sc.il_deleted[victim] == 0;
-            if (sc.il_list.size() < cap)
+            const bool full = sc.il_list.size() >= cap;
+            if (!full)
                 sc.il_repl.push_back(x);
             else
                 sc.il_repl[victim] = x;
             if (store.update_neighbors(p, 0, std::span<const NodeId>(sc.il_list),
                                        std::span<const NodeId>(sc.il_repl))) {
                 linked = true;
-                if (sc.il_list.size() >= cap && y_live && y != x) sc.il_work.push_back(y);
+                if (full && y_live && y != x && !in_x(y)) {
+                    // Hand y to x (p -> x -> y), else check y like x.
+                    bool handed = false;
+                    for (int a = 0; a < 8 && !handed; ++a) {
+                        store.neighbors(x, 0, sc.il_list);
+                        if (std::find(sc.il_list.begin(), sc.il_list.end(), y) !=
+                            sc.il_list.end()) {
+                            handed = true;
+                            break;
+                        }
+                        if (sc.il_list.size() >= cap) break;
+                        sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
+                        sc.il_repl.push_back(y);
+                        handed = store.update_neighbors(x, 0, std::span<const NodeId>(sc.il_list),
+                                                        std::span<const NodeId>(sc.il_repl));
+                    }
+                    if (!handed) sc.il_work.push_back(y);
+                }
             }
         }
+        if (budget == 0) x0_linked = linked;
     }
+    return x0_linked;
 }
 
 // Adds `id` (vector vec) to the list of `n` at `level`: appended while there is room, otherwise
@@ -372,9 +425,9 @@ void insert(S& store, NodeId id, const float* vec, int level, NodeId entry, int 
 
 // Public name of detail::ensure_in_link (VACUUM's reachability pass uses it).
 template <class S, class V, class Source = detail::AnySource>
-void ensure_in_link(S& store, NodeId x, const Params& params, ScratchT<V>& sc,
+bool ensure_in_link(S& store, NodeId x, const Params& params, ScratchT<V>& sc,
                     Source&& source = Source{}, std::span<const NodeId> hints = {}) {
-    detail::ensure_in_link(store, x, params, sc, std::forward<Source>(source), hints);
+    return detail::ensure_in_link(store, x, params, sc, std::forward<Source>(source), hints);
 }
 
 // Rebuilds the list of `id` at `level` without the nodes for which is_removed(node) is true

@@ -35,6 +35,7 @@ extern "C" {
 #include <cstring>
 #include <vector>
 
+#include "core/hnsw/connect.hpp"
 #include "core/hnsw/insert.hpp"
 #include "pg/storage/buffer_store.hpp"
 #include "pg/storage/elements.hpp"
@@ -68,25 +69,6 @@ private:
     std::vector<uint64_t> bits_;
 };
 
-// Marks in `reached` every live element reachable over level 0 from the marked nodes in `stack`
-// (which it consumes), without passing through deleted elements.
-void walk_level0(BufferStore& store, NodeBitmap& reached, std::vector<NodeId>& stack) {
-    std::vector<NodeId> list;
-    size_t steps = 0;
-    while (!stack.empty()) {
-        const NodeId id = stack.back();
-        stack.pop_back();
-        const uint8_t flags = store.neighbors_flags(id, 0, list);
-        if (flags & (kDeleted | kFree)) continue;
-        for (NodeId nb : list)
-            if (reached.set(nb)) stack.push_back(nb);
-        if ((++steps & 1023) == 0) {
-            store.release_pins();
-            call_pg([] { vacuum_delay_point(); });
-        }
-    }
-}
-
 // Pass 4: every live element is made reachable over level 0 from the entry point through live
 // elements. Returns the number of elements that had to be linked in.
 size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& meta,
@@ -94,65 +76,48 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
     if (meta.entry == kInvalidNode) return 0;
     const piramid::hnsw::Params params = graph_params(meta);
     const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
-    NodeBitmap reached(nblocks);
-    std::vector<NodeId> stack;
-    reached.set(meta.entry);
-    stack.push_back(meta.entry);
-    walk_level0(store, reached, stack);
-    size_t relinked = 0;
-    std::vector<NodeId> live, hints;
-    std::vector<float> vec(meta.dims);
-    auto is_reached = [&reached](NodeId p) { return reached.test(p); };
-    for (BlockNumber blk = 1; blk < nblocks; ++blk) {
-        live_nodes_on_page(index, blk, live);
-        for (NodeId x : live) {
-            if (reached.test(x)) continue;
-            // Inserted after the walk passed, or stranded: give it an in-link from a reached
-            // element (a redundant one for the first kind costs a list slot at most).
-            piramid::hnsw::ensure_in_link(store, x, params, scratch, is_reached);
-            bool ok = false;
-            for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
-                // Check: does a reached live element link to x now?
-                store.neighbors(x, 0, hints);
-                if (attempt == 1 || hints.empty()) {
-                    // Its own neighbours are unreachable too: search the graph for it.
-                    store.vector(x, vec.data());
-                    piramid::hnsw::plan_insert(store, x, vec.data(), 0, meta.entry,
-                                               meta.entry_level, params, scratch);
-                    hints.clear();
-                    if (!scratch.per_level.empty())
-                        for (const auto& c : scratch.per_level[0]) hints.push_back(c.id);
-                    if (hints.empty()) break;
-                    piramid::hnsw::ensure_in_link(store, x, params, scratch, is_reached,
-                                                  std::span<const NodeId>(hints));
-                }
-                std::vector<NodeId> srcs;
-                store.neighbors(x, 0, srcs);
-                srcs.insert(srcs.end(), hints.begin(), hints.end());
-                std::vector<NodeId> l;
-                for (NodeId p : srcs) {
-                    if (!reached.test(p)) continue;
-                    const uint8_t f = store.neighbors_flags(p, 0, l);
-                    if (!(f & (kDeleted | kFree)) && std::find(l.begin(), l.end(), x) != l.end()) {
-                        ok = true;
-                        break;
-                    }
-                }
-            }
-            ++relinked;
-            if (ok) {
-                stack.push_back(x);
-                reached.set(x);
-                walk_level0(store, reached, stack);
-            } else {
-                call_pg([&] {
-                    elog(DEBUG1, "hnsw: could not link in element (%u,%u) of \"%s\"",
-                         node_block(x), node_offset(x), RelationGetRelationName(index));
-                });
-            }
-        }
+    auto traverse = [&store](NodeId id, std::vector<NodeId>& list) {
+        return !(store.neighbors_flags(id, 0, list) & (kDeleted | kFree));
+    };
+    auto step = [&store] {
         store.release_pins();
         call_pg([] { vacuum_delay_point(); });
+    };
+    size_t relinked = 0;
+    std::vector<NodeId> live, stack;
+    std::vector<float> vec(meta.dims);
+    // Linking one element in may displace a link that a node marked reached depended on: a
+    // round that had to link anything is followed by a fresh walk (three rounds at most).
+    for (int round = 0; round < 3; ++round) {
+        NodeBitmap reached(nblocks);
+        stack.assign(1, meta.entry);
+        reached.set(meta.entry);
+        piramid::hnsw::walk_level0(reached, stack, traverse, step);
+        size_t linked = 0;
+        for (BlockNumber blk = 1; blk < nblocks; ++blk) {
+            live_nodes_on_page(index, blk, live);
+            for (NodeId x : live) {
+                if (reached.test(x)) continue;
+                // Stranded, or inserted after the walk passed its neighbours (then the in-link
+                // found or added is one it has anyway, or a redundant one).
+                store.vector(x, vec.data());
+                if (piramid::hnsw::link_in(store, x, vec.data(), meta.entry, meta.entry_level,
+                                           params, scratch, reached)) {
+                    ++linked;
+                    reached.set(x);
+                    stack.assign(1, x);
+                    piramid::hnsw::walk_level0(reached, stack, traverse, step);
+                } else {
+                    call_pg([&] {
+                        elog(DEBUG1, "hnsw: could not link in element (%u,%u) of \"%s\"",
+                             node_block(x), node_offset(x), RelationGetRelationName(index));
+                    });
+                }
+            }
+            step();
+        }
+        relinked += linked;
+        if (linked == 0) break;
     }
     return relinked;
 }

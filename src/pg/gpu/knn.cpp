@@ -66,26 +66,79 @@ void tid_decode(int64 code, ItemPointerData* tid) {
 struct Knn {
     int nq;
     int dim;
-    int k;
+    int k;     // as asked
+    int kres;  // result slots per query: min(k, an upper bound on the rows scanned); 0 until
+               // the per-query state is allocated
     Metric metric;
     float* queries;  // nq x dim
-    int64* acc_ids;  // nq x k running top-k (tid codes)
+    int64* acc_ids;  // nq x kres running top-k (tid codes)
     double* acc_dists;
-    int64* chunk_ids;  // nq x k, one chunk's result
+    int64* chunk_ids;  // nq x kres, one chunk's result (only when there is more than one chunk)
     double* chunk_dists;
     float* rows;      // cap x dim
     int64* row_tids;  // cap
     int n;
     int cap;
+    const char* relname;
 };
 
+// Allocates the per-query state for at most `rows_bound` rows: kres = min(k, rows_bound) result
+// slots per query, twice when chunks must be merged. Raises program_limit_exceeded, before
+// allocating anything, when that is more than work_mem: queries x k is chosen by the caller and
+// nothing here can spill to disk.
+void alloc_results(Knn* st, int64 rows_bound, bool merging) {
+    const int64 kres = Max(static_cast<int64>(1), Min(static_cast<int64>(st->k), rows_bound));
+    const Size slot_bytes = (sizeof(int64) + sizeof(double)) * (merging ? 2 : 1);
+    const Size need = static_cast<Size>(st->nq) * static_cast<Size>(kres) * slot_bytes;
+    const Size budget = static_cast<Size>(work_mem) * 1024;
+    if (need > budget) {
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("piramid_knn needs %zu kB for %d queries x %lld results, more than "
+                        "work_mem (%d kB)",
+                        static_cast<size_t>((need + 1023) / 1024), st->nq,
+                        static_cast<long long>(kres), work_mem),
+                 errdetail("Each query keeps %zu bytes per result slot, and a query has "
+                           "min(k, rows of \"%s\") slots.",
+                           static_cast<size_t>(slot_bytes), st->relname),
+                 errhint("Raise work_mem, or pass fewer queries or a smaller k per call "
+                         "(for example in batches of %lld queries).",
+                         static_cast<long long>(Max(static_cast<Size>(1),
+                                                    budget / (static_cast<Size>(kres) *
+                                                              slot_bytes))))));
+    }
+    st->kres = static_cast<int>(kres);
+    const Size results = static_cast<Size>(st->nq) * st->kres;
+    st->acc_ids = static_cast<int64*>(palloc_extended(results * sizeof(int64), MCXT_ALLOC_HUGE));
+    st->acc_dists =
+        static_cast<double*>(palloc_extended(results * sizeof(double), MCXT_ALLOC_HUGE));
+    if (merging) {
+        st->chunk_ids =
+            static_cast<int64*>(palloc_extended(results * sizeof(int64), MCXT_ALLOC_HUGE));
+        st->chunk_dists =
+            static_cast<double*>(palloc_extended(results * sizeof(double), MCXT_ALLOC_HUGE));
+        piramid::engine::clear_topk(st->nq, st->kres, st->acc_ids, st->acc_dists);
+    }
+}
+
 // Runs the engine over the gathered rows and merges the result. Raises the job's error, if any,
-// only after the job's threads are done and every C++ scope has ended.
-void flush(Knn* st) {
+// only after the job's threads are done and every C++ scope has ended. `rows_bound` bounds the
+// rows the whole scan can return; `last` says that these are the last rows (then, when this is
+// the only chunk, its result is the answer and needs no second buffer).
+void flush(Knn* st, int64 rows_bound, bool last) {
+    if (st->kres == 0) {
+        if (last) rows_bound = st->n;  // one chunk: the exact row count is known
+        alloc_results(st, rows_bound, !last);
+        if (last && st->n == 0) piramid::engine::clear_topk(st->nq, st->kres, st->acc_ids,
+                                                            st->acc_dists);
+    }
     if (st->n == 0) return;
+    const bool direct = st->chunk_ids == nullptr;  // the only chunk: write the answer in place
+    int64* out_ids = direct ? st->acc_ids : st->chunk_ids;
+    double* out_dists = direct ? st->acc_dists : st->chunk_dists;
     gpu::JobResult res;
-    gpu::run_topk(st->queries, st->nq, st->rows, st->n, st->dim, st->metric, st->k, st->chunk_ids,
-                  st->chunk_dists, &res);
+    gpu::run_topk(st->queries, st->nq, st->rows, st->n, st->dim, st->metric, st->kres, out_ids,
+                  out_dists, &res);
     if (res.warning[0] != '\0') ereport(WARNING, (errmsg("piramid: %s", res.warning)));
     switch (static_cast<piramid::engine::Status>(res.status)) {
         case piramid::engine::Status::kOk:
@@ -114,12 +167,14 @@ void flush(Knn* st) {
             ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
                             errmsg("distance engine failed: %s", res.message)));
     }
-    const size_t total = static_cast<size_t>(st->nq) * st->k;
+    const size_t total = static_cast<size_t>(st->nq) * st->kres;
     for (size_t i = 0; i < total; ++i) {
-        if (st->chunk_ids[i] >= 0) st->chunk_ids[i] = st->row_tids[st->chunk_ids[i]];
+        if (out_ids[i] >= 0) out_ids[i] = st->row_tids[out_ids[i]];
     }
-    piramid::engine::merge_topk(st->nq, st->k, st->acc_ids, st->acc_dists, st->chunk_ids,
-                                st->chunk_dists, 0);
+    if (!direct) {
+        piramid::engine::merge_topk(st->nq, st->kres, st->acc_ids, st->acc_dists, st->chunk_ids,
+                                    st->chunk_dists, 0);
+    }
     st->n = 0;
 }
 
@@ -227,26 +282,31 @@ PIRAMID_FUNCTION(piramid_knn) {
 
     register_exit_once();
 
-    // Memory: the rows gathered per chunk are bounded by work_mem (at least 64 rows).
+    // Memory, beyond the arguments themselves (and a copy of the queries): the rows gathered per
+    // chunk take at most work_mem (at least 64 rows), and the per-query state (the running
+    // top-k, and one chunk's top-k when there is more than one chunk) must fit in work_mem too,
+    // else the call fails before allocating it (see alloc_results()). A query needs min(k, rows
+    // scanned) result slots: the exact row count when the table fits in one chunk, else the
+    // most tuples the scanned heap blocks can hold. The result tuplestore spills to disk past
+    // work_mem, as any set-returning function's does.
     Knn st;
     st.nq = nq;
     st.dim = dim;
     st.k = k;
+    st.kres = 0;
     st.metric = metric;
     st.n = 0;
+    st.acc_ids = nullptr;
+    st.acc_dists = nullptr;
+    st.chunk_ids = nullptr;
+    st.chunk_dists = nullptr;
+    st.relname = pstrdup(RelationGetRelationName(rel));
     st.queries = static_cast<float*>(
         palloc_extended(static_cast<Size>(nq) * dim * sizeof(float), MCXT_ALLOC_HUGE));
     for (int i = 0; i < nq; ++i) {
         auto* v = reinterpret_cast<piramid::pg::Vector*>(DatumGetPointer(qdatums[i]));
         memcpy(st.queries + static_cast<size_t>(i) * dim, v->x, sizeof(float) * dim);
     }
-    const Size results = static_cast<Size>(nq) * k;
-    st.acc_ids = static_cast<int64*>(palloc_extended(results * sizeof(int64), MCXT_ALLOC_HUGE));
-    st.acc_dists = static_cast<double*>(palloc_extended(results * sizeof(double), MCXT_ALLOC_HUGE));
-    st.chunk_ids = static_cast<int64*>(palloc_extended(results * sizeof(int64), MCXT_ALLOC_HUGE));
-    st.chunk_dists =
-        static_cast<double*>(palloc_extended(results * sizeof(double), MCXT_ALLOC_HUGE));
-    piramid::engine::clear_topk(nq, k, st.acc_ids, st.acc_dists);
     const Size row_bytes = static_cast<Size>(dim) * sizeof(float) + sizeof(int64);
     const Size budget = static_cast<Size>(work_mem) * 1024;
     st.cap = static_cast<int>(
@@ -261,6 +321,12 @@ PIRAMID_FUNCTION(piramid_knn) {
     MemoryContext rowcxt =
         AllocSetContextCreate(CurrentMemoryContext, "piramid_knn rows", ALLOCSET_DEFAULT_SIZES);
     TableScanDesc scan = table_beginscan_strat(rel, GetActiveSnapshot(), 0, nullptr, true, false);
+    // Rows the scan can return at most: a heap scan reads the blocks counted when it began.
+    int64 rows_bound = PG_INT64_MAX;
+    if (rel->rd_tableam == GetHeapamTableAmRoutine()) {
+        rows_bound = static_cast<int64>(reinterpret_cast<HeapScanDesc>(scan)->rs_nblocks) *
+                     MaxHeapTuplesPerPage;
+    }
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
     while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
         CHECK_FOR_INTERRUPTS();
@@ -276,13 +342,15 @@ PIRAMID_FUNCTION(piramid_knn) {
                             errdetail("A row of \"%s\" has %d dimensions, the queries have %d.",
                                       RelationGetRelationName(rel), v->dim, dim)));
         }
+        // A full buffer is flushed only when another row comes, so a table that fits in one
+        // chunk is known to (and its exact row count bounds the result slots).
+        if (st.n == st.cap) flush(&st, rows_bound, false);
         memcpy(st.rows + static_cast<size_t>(st.n) * dim, v->x, sizeof(float) * dim);
         st.row_tids[st.n] = tid_code(&slot->tts_tid);
         ++st.n;
         MemoryContextReset(rowcxt);
-        if (st.n == st.cap) flush(&st);
     }
-    flush(&st);
+    flush(&st, rows_bound, true);
     ExecDropSingleTupleTableSlot(slot);
     table_endscan(scan);
     table_close(rel, AccessShareLock);
@@ -290,14 +358,15 @@ PIRAMID_FUNCTION(piramid_knn) {
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (int q = 0; q < nq; ++q) {
-        for (int j = 0; j < k; ++j) {
-            const size_t i = static_cast<size_t>(q) * k + j;
+        for (int j = 0; j < st.kres; ++j) {
+            const size_t i = static_cast<size_t>(q) * st.kres + j;
             if (st.acc_ids[i] < 0) break;
-            ItemPointerData* tid = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData)));
-            tid_decode(st.acc_ids[i], tid);
+            // tuplestore_putvalues copies the values: one TID on the stack serves every row.
+            ItemPointerData tid;
+            tid_decode(st.acc_ids[i], &tid);
             double dist = st.acc_dists[i];
             if (metric == Metric::kL2) dist = std::sqrt(dist);
-            Datum values[3] = {Int32GetDatum(q + 1), PointerGetDatum(tid), Float8GetDatum(dist)};
+            Datum values[3] = {Int32GetDatum(q + 1), PointerGetDatum(&tid), Float8GetDatum(dist)};
             bool nulls[3] = {false, false, false};
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
         }

@@ -1,0 +1,245 @@
+// The level-0 in-link guarantee of one-at-a-time inserts (Params::keep_in_links) and of repair,
+// over InMemoryStore: every node must stay reachable over level 0 from the entry point, with
+// data that makes the heuristic prune hard (one-hot vectors, clusters of near copies, tiny m),
+// single-threaded and with concurrent inserting threads.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/hnsw/connect.hpp"
+#include "core/hnsw/insert.hpp"
+#include "hnsw_test_data.hpp"
+#include "memory_store.hpp"
+
+namespace piramid::hnsw {
+namespace {
+
+using distance::Metric;
+
+// Nodes not reachable over level 0 from entry (deleted nodes are not traversed and not counted).
+size_t unreachable_level0(InMemoryStore& s, NodeId entry) {
+    std::vector<char> seen(s.size(), 0);
+    std::vector<NodeId> stack{entry};
+    seen[entry] = 1;
+    std::vector<NodeId> list;
+    while (!stack.empty()) {
+        const NodeId id = stack.back();
+        stack.pop_back();
+        if (s.is_deleted(id)) continue;
+        s.neighbors(id, 0, list);
+        for (NodeId n : list)
+            if (!seen[n]) {
+                seen[n] = 1;
+                stack.push_back(n);
+            }
+    }
+    size_t lost = 0;
+    for (NodeId i = 0; i < s.size(); ++i)
+        if (!seen[i] && !s.is_deleted(i)) ++lost;
+    return lost;
+}
+
+struct Bits {
+    std::vector<char> b;
+    bool test(NodeId id) const { return id < b.size() && b[id]; }
+    bool set(NodeId id) {
+        if (id >= b.size() || b[id]) return false;
+        b[id] = 1;
+        return true;
+    }
+};
+
+// VACUUM's pass: walk level 0 from the entry over live nodes, link in every node not reached.
+// Returns how many had to be linked in.
+size_t connect_all(InMemoryStore& s, NodeId entry, int entry_level, const Params& p) {
+    auto traverse = [&s](NodeId id, std::vector<NodeId>& list) {
+        s.neighbors(id, 0, list);
+        return !s.is_deleted(id);
+    };
+    auto step = [] {};
+    Scratch sc;
+    size_t total = 0;
+    // A displacement by link_in can cut off a node marked reached before: another round walks
+    // the graph afresh.
+    for (int round = 0; round < 3; ++round) {
+        Bits reached{std::vector<char>(s.size(), 0)};
+        std::vector<NodeId> stack{entry};
+        reached.set(entry);
+        walk_level0(reached, stack, traverse, step);
+        size_t linked = 0;
+        for (NodeId x = 0; x < s.size(); ++x) {
+            if (reached.test(x) || s.is_deleted(x)) continue;
+            if (link_in(s, x, s.vector_ptr(x), entry, entry_level, p, sc, reached)) {
+                ++linked;
+                reached.set(x);
+                stack.assign(1, x);
+                walk_level0(reached, stack, traverse, step);
+            }
+        }
+        total += linked;
+        if (linked == 0) break;
+    }
+    return total;
+}
+
+Vecs one_hot(size_t n, size_t dim) {
+    Vecs v;
+    v.n = n;
+    v.dim = dim;
+    v.data.assign(n * dim, 0.0f);
+    for (size_t i = 0; i < n; ++i) v.data[i * dim + (i % dim)] = 1.0f + float(i / dim) * 1e-3f;
+    return v;
+}
+
+Vecs near_copies(size_t n, size_t dim, uint64_t seed) {
+    // Few centres, each repeated with tiny noise: lists fill with near-equal candidates.
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    Vecs centres = random_vecs(8, dim, seed);
+    Vecs v;
+    v.n = n;
+    v.dim = dim;
+    v.data.resize(n * dim);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t d = 0; d < dim; ++d)
+            v.data[i * dim + d] = centres.row(i % 8)[d] + 1e-4f * g(rng);
+    return v;
+}
+
+struct Graph {
+    InMemoryStore store;
+    NodeId entry = kInvalidNode;
+    int entry_level = -1;
+    Graph(size_t dim, Metric metric, int m) : store(dim, metric, m) {}
+};
+
+int level_of(size_t i, int m) {
+    std::mt19937_64 rng(i * 0x9E3779B97F4A7C15ull + 1);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    return std::min(8, static_cast<int>(-std::log(1.0 - u(rng)) / std::log(double(m))));
+}
+
+void insert_serial(Graph& g, const Vecs& v, const Params& p) {
+    Scratch sc;
+    for (size_t i = 0; i < v.n; ++i) {
+        const int level = level_of(i, p.m);
+        const NodeId id = g.store.add(v.row(i), level);
+        insert(g.store, id, v.row(i), level, g.entry, g.entry_level, p, sc);
+        if (level > g.entry_level) {
+            g.entry = id;
+            g.entry_level = level;
+        }
+    }
+}
+
+struct Case {
+    const char* name;
+    Metric metric;
+    int m;
+    int shape;   // 0 gaussian, 1 one-hot, 2 near copies
+    bool plain;  // data and m an insert path must keep fully reachable by itself
+};
+
+class InLinks : public ::testing::TestWithParam<Case> {};
+
+TEST_P(InLinks, SerialInsertsLeaveNoNodeUnreachable) {
+    const Case c = GetParam();
+    const size_t n = 3000, dim = 16;
+    Vecs v = c.shape == 0 ? random_vecs(n, dim, 11) : c.shape == 1 ? one_hot(n, dim)
+                                                                   : near_copies(n, dim, 5);
+    if (c.metric == Metric::kCosine) normalize(v);
+    Params p = params_for(dim, c.metric, c.m, 2 * c.m);
+    ASSERT_TRUE(p.keep_in_links);
+    Graph g(dim, c.metric, c.m);
+    g.store.reserve(n);
+    insert_serial(g, v, p);
+    if (c.plain) {
+        EXPECT_EQ(unreachable_level0(g.store, g.entry), 0u) << c.name;
+    }
+    connect_all(g.store, g.entry, g.entry_level, p);
+    EXPECT_EQ(unreachable_level0(g.store, g.entry), 0u) << c.name;
+}
+
+TEST_P(InLinks, ConcurrentInsertsLeaveNoNodeUnreachable) {
+    const Case c = GetParam();
+    const size_t n = 4000, dim = 16;
+    Vecs v = c.shape == 0 ? random_vecs(n, dim, 13) : c.shape == 1 ? one_hot(n, dim)
+                                                                   : near_copies(n, dim, 7);
+    if (c.metric == Metric::kCosine) normalize(v);
+    Params p = params_for(dim, c.metric, c.m, 2 * c.m);
+    Graph g(dim, c.metric, c.m);
+    g.store.reserve(n);
+    // Nodes exist up front (add() is not thread-safe); the first one is the entry point at
+    // the top level so that no thread has to raise it.
+    std::vector<int> levels(n);
+    for (size_t i = 0; i < n; ++i) levels[i] = i == 0 ? 8 : level_of(i, c.m);
+    for (size_t i = 0; i < n; ++i) g.store.add(v.row(i), levels[i]);
+    g.entry = 0;
+    g.entry_level = 8;
+    std::atomic<size_t> next{1};
+    auto work = [&] {
+        Scratch sc;
+        for (size_t i; (i = next.fetch_add(1)) < n;)
+            insert(g.store, static_cast<NodeId>(i), v.row(i), levels[i], g.entry, g.entry_level,
+                   p, sc);
+    };
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t) ts.emplace_back(work);
+    for (auto& t : ts) t.join();
+    if (c.plain) {
+        EXPECT_EQ(unreachable_level0(g.store, g.entry), 0u) << c.name;
+    }
+    connect_all(g.store, g.entry, g.entry_level, p);
+    EXPECT_EQ(unreachable_level0(g.store, g.entry), 0u) << c.name;
+}
+
+TEST_P(InLinks, RepairAfterDeletesLeavesNoLiveNodeUnreachable) {
+    const Case c = GetParam();
+    const size_t n = 3000, dim = 16;
+    Vecs v = c.shape == 0 ? random_vecs(n, dim, 17) : c.shape == 1 ? one_hot(n, dim)
+                                                                   : near_copies(n, dim, 9);
+    if (c.metric == Metric::kCosine) normalize(v);
+    Params p = params_for(dim, c.metric, c.m, 2 * c.m);
+    Graph g(dim, c.metric, c.m);
+    g.store.reserve(n);
+    insert_serial(g, v, p);
+    // Delete two nodes in three (never the entry point), then repair every list that names one.
+    std::vector<char> removed(n, 0);
+    for (NodeId i = 0; i < n; ++i)
+        if (i % 3 != 0 && i != g.entry) {
+            removed[i] = 1;
+            g.store.mark_deleted(i);
+        }
+    auto is_removed = [&](NodeId id) { return removed[id] != 0; };
+    Scratch sc;
+    std::vector<NodeId> list;
+    for (NodeId i = 0; i < n; ++i) {
+        if (removed[i]) continue;
+        for (int l = 0; l <= g.store.level(i); ++l)
+            repair(g.store, i, l, is_removed, p, sc, g.entry, g.entry_level);
+    }
+    connect_all(g.store, g.entry, g.entry_level, p);
+    EXPECT_EQ(unreachable_level0(g.store, g.entry), 0u) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, InLinks,
+    ::testing::Values(Case{"l2_gauss_m16", Metric::kL2, 16, 0, true},
+                      Case{"l2_onehot_m16", Metric::kL2, 16, 1, true},
+                      Case{"l1_onehot_m16", Metric::kL1, 16, 1, true},
+                      Case{"ip_gauss_m16", Metric::kInnerProduct, 16, 0, true},
+                      Case{"cos_gauss_m16", Metric::kCosine, 16, 0, true},
+                      Case{"ip_onehot_m16", Metric::kInnerProduct, 16, 1, false},
+                      Case{"cos_near_m16", Metric::kCosine, 16, 2, false},
+                      Case{"l2_gauss_m4", Metric::kL2, 4, 0, false},
+                      Case{"ip_onehot_m4", Metric::kInnerProduct, 4, 1, false},
+                      Case{"l2_near_m8", Metric::kL2, 8, 2, false}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace piramid::hnsw
