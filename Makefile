@@ -1,9 +1,11 @@
 # Piramid: PGXS front door.
 #   make              build piramid.so and the install script
 #   make install      install into the PostgreSQL found by pg_config
-#   make installcheck run pg_regress (sql/ + expected/) against a running server
+#   make installcheck run pg_regress (sql/ + expected/), then the isolation specs
+#                     (test/isolation/), against a running server
 #   make test         everything, on a throwaway cluster (installs what it needs; see README)
 #   make demo         build, start a throwaway cluster, load a small dataset, run a k-NN query
+#   make stress       the differential oracle (test/oracle) with more seeds and larger tables
 
 EXTENSION  = piramid
 MODULE_big = piramid
@@ -19,6 +21,11 @@ SQL_FRAGMENTS := $(sort $(wildcard sql/fragments/*.sql))
 # pg_regress tests: every sql/*.sql except the install script, in name order.
 REGRESS = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+# isolation tests (pg_isolation_regress): test/isolation/specs/*.spec, expected output in
+# test/isolation/expected/, results in output_iso/. `make installcheck` runs them after
+# pg_regress; ISOLATION= skips them, REGRESS= runs only them.
+ISOLATION = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 SHLIB_LINK += -lstdc++ -pthread -ldl
 EXTRA_CLEAN = .deps build
@@ -73,3 +80,10 @@ demo:
 unit:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2 && \
 	ctest --test-dir build --output-on-failure
+
+# The differential oracle (test/oracle/README.md) in --stress mode on a throwaway cluster;
+# ORACLE_ARGS adds options, e.g. make stress ORACLE_ARGS='--seed 11 --seeds 3'.
+.PHONY: stress
+stress:
+	bash -c 'source scripts/lib.sh && ensure_deps && build_and_install && trap stop_cluster EXIT && \
+		start_cluster && /usr/bin/python3 test/oracle/oracle.py --stress $(ORACLE_ARGS)'

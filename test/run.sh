@@ -59,8 +59,16 @@ core_isolation() {
 
 regress() {
     # pg_regress writes results/ into the tree; clients run as root, connecting as postgres.
-    make -C "$ROOT" -s installcheck PG_CONFIG="$PG_CONFIG" || {
+    make -C "$ROOT" -s installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= || {
         [ -f "$ROOT/regression.diffs" ] && head -200 "$ROOT/regression.diffs"
+        return 1
+    }
+}
+
+isolation() {
+    # pg_isolation_regress on test/isolation/specs (the Makefile's ISOLATION); writes output_iso/.
+    make -C "$ROOT" -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS= || {
+        [ -f "$ROOT/output_iso/regression.diffs" ] && head -200 "$ROOT/output_iso/regression.diffs"
         return 1
     }
 }
@@ -104,7 +112,9 @@ build_and_install || { echo "0 passed, 1 failed"; exit 1; }
 trap stop_cluster EXIT
 start_cluster || { echo "0 passed, 1 failed"; exit 1; }
 step "pg_regress" regress
+step "isolation" isolation
 step "pgTAP" pgtap
+step "differential oracle (test/oracle)" /usr/bin/python3 "$ROOT/test/oracle/oracle.py"
 stop_cluster
 trap - EXIT
 

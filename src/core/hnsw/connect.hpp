@@ -41,7 +41,10 @@ void walk_level0(Reached& reached, std::vector<NodeId>& stack, Traverse&& traver
 // search of level 0 that starts inside the reached part. Returns whether it worked.
 template <class S, class V, class Reached>
 bool link_in(S& store, NodeId x, const float* xv, NodeId entry, int entry_level,
-             const Params& params, ScratchT<V>& sc, const Reached& reached) {
+             const Params& graph_params, ScratchT<V>& sc, const Reached& reached) {
+    // No displacement under inner product here either: measured, it costs recall (0.87 on
+    // low-dimensional data) for rows that iterative scans return anyway (their sweep).
+    const Params& params = graph_params;
     auto source = [&reached](NodeId p) { return reached.test(p); };
     if (ensure_in_link(store, x, params, sc, source)) return true;
     if (entry == kInvalidNode) return false;

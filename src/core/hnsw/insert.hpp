@@ -36,6 +36,9 @@ struct Params {
     // it an in-link when none does (ensure_in_link). The on-disk index needs it; the in-memory
     // builder turns it off and runs its own reachability pass at the end instead.
     bool keep_in_links = true;
+    // Whether ensure_in_link may displace a list entry under inner product (only VACUUM's
+    // reachability pass does: at insert time it tears up the hub lists, see ensure_in_link).
+    bool displace_under_ip = false;
 };
 
 inline size_t level_capacity(const Params& p, int level) {
@@ -62,6 +65,7 @@ struct ScratchT {
     std::vector<Candidate> found0;                  // insert: level-0 search results
     // ensure_in_link's own buffers (it runs while the ones above are in use)
     std::vector<NodeId> il_work, il_hints, il_list, il_repl, il_dropped;
+    std::vector<std::pair<NodeId, NodeId>> il_covered;
     std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
     std::vector<uint8_t> il_deleted;
     std::vector<Candidate> il_order;
@@ -74,22 +78,21 @@ namespace detail {
 // pathological contention; a missing back-link costs a little recall, never correctness.
 inline constexpr int kMaxCasRetries = 1000;
 
-// Adds `id` to the list of `n` at `level`: appended while there is room, otherwise the list plus
-// id is pruned with the heuristic (from n's point of view). Deleted nodes leave the list when it
-// is pruned.
-// Appends x to the list of id at level when there is room (and x is not there yet).
+// Appends x to the list of id at level when there is room (and x is not there yet). Returns
+// whether id links to x afterwards.
 template <class S, class V>
-void append_link(S& store, NodeId id, int level, NodeId x, size_t cap, ScratchT<V>& sc) {
+bool append_link(S& store, NodeId id, int level, NodeId x, size_t cap, ScratchT<V>& sc) {
     for (int attempt = 0; attempt < kMaxCasRetries; ++attempt) {
         store.neighbors(id, level, sc.list);
-        if (sc.list.size() >= cap || std::find(sc.list.begin(), sc.list.end(), x) != sc.list.end())
-            return;
+        if (std::find(sc.list.begin(), sc.list.end(), x) != sc.list.end()) return true;
+        if (sc.list.size() >= cap) return false;
         sc.replacement.assign(sc.list.begin(), sc.list.end());
         sc.replacement.push_back(x);
         if (store.update_neighbors(id, level, std::span<const NodeId>(sc.list),
                                    std::span<const NodeId>(sc.replacement)))
-            return;
+            return true;
     }
+    return false;
 }
 
 // Accepts every node as the source of an in-link.
@@ -137,20 +140,24 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
                 sc.il_order.push_back(Candidate{sc.il_dists[i], sc.il_hints[i]});
         if (sc.il_order.empty()) continue;
         std::sort(sc.il_order.begin(), sc.il_order.end(), closer);
-        // 1. Does a candidate link back already? (Remember which ones have room.)
+        // 1. How many candidates link back already? Two are wanted when there are two
+        // candidates: with a single in-link, two nodes that are each other's only linker form
+        // an island that no search enters. (Remember which non-linkers have room.)
+        const size_t want = std::min<size_t>(2, sc.il_order.size());
+        size_t linkers = 0;
         bool linked = false;
         NodeId roomy[2 * 100 + 1];
         size_t nroomy = 0;
         for (const Candidate& p : sc.il_order) {
             store.neighbors(p.id, 0, sc.il_list);
             if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
-                linked = true;
-                break;
-            }
-            if (sc.il_list.size() < cap && nroomy < sizeof(roomy) / sizeof(roomy[0]))
+                if (++linkers >= want) break;
+            } else if (sc.il_list.size() < cap && nroomy < sizeof(roomy) / sizeof(roomy[0])) {
                 roomy[nroomy++] = p.id;
+            }
         }
-        if (budget == 0) x0_linked = linked;
+        linked = linkers >= want;
+        if (budget == 0) x0_linked = linkers > 0;
         if (linked) continue;
         // 2. Append to the closest candidate with room.
         for (size_t r = 0; r < nroomy && !linked; ++r) {
@@ -167,8 +174,15 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
                                                 std::span<const NodeId>(sc.il_repl));
             }
         }
-        if (budget == 0) x0_linked = linked;
-        if (linked) continue;
+        if (budget == 0) x0_linked = x0_linked || linked;
+        // One in-link and no room for a second: leave it (displacing costs another node).
+        if (linked || linkers > 0) continue;
+        // Under inner product the full lists are those of the few large-norm vectors that are
+        // everyone's nearest: displacing there tears up the lists searches depend on (measured:
+        // recall 0.4 on clustered data), and "redundant" has no meaning without a metric.
+        // VACUUM's reachability pass links such nodes in where a list has room.
+        if (params.metric == distance::Metric::kInnerProduct && !params.displace_under_ip)
+            continue;
         // 3. Displace the most redundant entry of the closest candidate (see below); that
         // entry is checked next.
         const NodeId p = sc.il_order.front().id;
@@ -250,6 +264,27 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         if (budget == 0) x0_linked = linked;
     }
     return x0_linked;
+}
+
+// For each live node a level-0 prune dropped (sc.il_dropped, with the heuristic's reasons in
+// sc.select.covered): the heuristic dropped x because a kept neighbour k is closer to x than the
+// list's owner is, assuming x is reachable through k. That is made true (x appended to k's list)
+// when k has room; otherwise ensure_in_link checks x. `source` filters in-link sources.
+template <class S, class V, class Source = AnySource>
+void keep_dropped_reachable(S& store, const Params& params, ScratchT<V>& sc,
+                            Source&& source = Source{}) {
+    const size_t cap = level_capacity(params, 0);
+    sc.il_covered.assign(sc.select.covered.begin(), sc.select.covered.end());
+    for (size_t i = 0; i < sc.il_dropped.size(); ++i) {
+        const NodeId x = sc.il_dropped[i];
+        bool kept = false;
+        for (const auto& [c, k] : sc.il_covered)
+            if (c == x && source(k)) {
+                kept = append_link(store, k, 0, x, cap, sc);
+                break;
+            }
+        if (!kept) detail::ensure_in_link(store, x, params, sc, source);
+    }
 }
 
 // Adds `id` (vector vec) to the list of `n` at `level`: appended while there is room, otherwise
@@ -335,9 +370,7 @@ bool add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const M
         }
         for (size_t i = 0; i < sc.splice.size(); ++i)
             append_link(store, sc.splice[i].first, level, sc.splice[i].second, cap, sc);
-        // ensure_in_link overwrites il_dropped's neighbours (il_work...), not il_dropped itself.
-        for (size_t i = 0; i < sc.il_dropped.size(); ++i)
-            detail::ensure_in_link(store, sc.il_dropped[i], params, sc);
+        keep_dropped_reachable(store, params, sc);
         return kept_id;
     }
     return false;
@@ -386,7 +419,7 @@ void plan_insert(S& store, NodeId self, const float* vec, int level, NodeId entr
 // the neighbours plan_insert chose: writes every list of the new node, then adds the back-links
 // that make it reachable. Writing a level's list after other levels' back-links exist would
 // overwrite links that concurrent inserts (which can already reach the node) added to it.
-// With params.keep_in_links, a node that none of its neighbours accepted gets an in-link from
+// With params.keep_in_links, a node that fewer than two of its neighbours accepted goes through
 // ensure_in_link.
 template <class S, class V>
 void link_insert(S& store, NodeId id, int level, int entry_level, const Params& params,
@@ -399,15 +432,15 @@ void link_insert(S& store, NodeId id, int level, int entry_level, const Params& 
         for (const Candidate& c : sc.per_level[l]) sc.replacement.push_back(c.id);
         store.set_neighbors(id, l, std::span<const NodeId>(sc.replacement));
     }
-    bool linked0 = false;
+    size_t linked0 = 0;
     for (int l = top; l >= 0; --l) {
         const size_t cap = level_capacity(params, l);
         for (const Candidate& c : sc.per_level[l]) {
             const bool kept = detail::add_back_link(store, c.id, l, id, cap, space, params, sc);
-            if (l == 0) linked0 |= kept;
+            if (l == 0 && kept) ++linked0;
         }
     }
-    if (!linked0 && params.keep_in_links && !sc.per_level[0].empty())
+    if (linked0 < 2 && params.keep_in_links && !sc.per_level[0].empty())
         detail::ensure_in_link(store, id, params, sc);
 }
 
@@ -508,8 +541,7 @@ void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params
                             sc.replacement.end())
                         sc.il_dropped.push_back(x);
                 auto live_source = [&is_removed](NodeId p) { return !is_removed(p); };
-                for (size_t i = 0; i < sc.il_dropped.size(); ++i)
-                    detail::ensure_in_link(store, sc.il_dropped[i], params, sc, live_source);
+                detail::keep_dropped_reachable(store, params, sc, live_source);
             }
             return;
         }

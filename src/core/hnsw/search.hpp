@@ -197,6 +197,7 @@ class Searcher {
         capped_ = false;
         sc_.distance_computations = 0;
         sc_.nodes_expanded = 0;
+        entry_ = entry;
         if (entry == kInvalidNode) return;
         const Candidate e = greedy_descent(store, query_.data(), entry, entry_level, 0, sc_);
         visited_.insert(e.id);
@@ -228,6 +229,7 @@ class Searcher {
         }
 
         S& store = *store_;
+        for (;;) {
         while (!capped_ && !frontier_.empty()) {
             const Candidate c = frontier_.front();
             if (batch_.size() >= ef && c.dist > batch_.front().dist) break;
@@ -265,6 +267,11 @@ class Searcher {
                 }
             }
         }
+        // Level 0 as seen from the descent's landing node is used up: continue from the entry
+        // point's level-0 node too, so that a scan reaches everything that is reachable from the
+        // entry point (which VACUUM keeps true of every live node).
+        if (batch_.size() >= ef || !reseed()) break;
+        }
         out.assign(batch_.begin(), batch_.end());
         std::sort(out.begin(), out.end(), closer);
         batch_.clear();
@@ -286,6 +293,7 @@ class Searcher {
     bool exhausted() const {
         if (store_ == nullptr) return true;
         if (!pending_.empty()) return false;
+        if (can_reseed()) return false;
         for (const Deferred& d : deferred_)
             if (!d.deleted || !capped_) return false;
         return capped_ || frontier_.empty();
@@ -294,6 +302,7 @@ class Searcher {
     uint64_t distance_computations() const { return sc_.distance_computations; }
     uint64_t nodes_expanded() const { return sc_.nodes_expanded; }
     size_t visited() const { return visited_.size(); }
+    bool was_visited(NodeId id) const { return visited_.contains(id); }
     bool capped() const { return capped_; }
 
   private:
@@ -302,6 +311,25 @@ class Searcher {
         Candidate c;
         bool deleted;
     };
+
+    bool can_reseed() const {
+        return !capped_ && frontier_.empty() && entry_ != kInvalidNode &&
+               !visited_.contains(entry_);
+    }
+    // Adds the entry point to the frontier when the frontier is empty and it was not visited.
+    bool reseed() {
+        if (!can_reseed()) return false;
+        visited_.insert(entry_);
+        sc_.fresh.assign(1, entry_);
+        sc_.measure(*store_, query_.data(), true);
+        const Candidate e{sc_.dists[0], entry_};
+        push_frontier(e);
+        if (!sc_.deleted[0]) {
+            batch_.push_back(e);
+            std::push_heap(batch_.begin(), batch_.end(), FarthestOnTop{});
+        }
+        return true;
+    }
 
     void push_frontier(const Candidate& c) {
         frontier_.push_back(c);
@@ -313,6 +341,7 @@ class Searcher {
     }
 
     S* store_ = nullptr;
+    NodeId entry_ = kInvalidNode;
     size_t cap_ = std::numeric_limits<size_t>::max();
     bool capped_ = false;
     std::vector<float> query_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/hnsw/search.hpp"
@@ -27,6 +28,9 @@ struct SelectScratch {
     std::vector<const float*> kept_vecs;  // their vectors
     std::vector<Candidate> fill;          // duplicates set aside (may fill empty slots)
     std::vector<float> buf;               // vector copies for stores without vector_ptr()
+    // (pruned candidate, the kept neighbour closer to it than base is): the heuristic drops a
+    // candidate on the assumption that it is reachable through that neighbour.
+    std::vector<std::pair<NodeId, NodeId>> covered;
 };
 
 namespace detail {
@@ -82,6 +86,7 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
     sc.kept.clear();
     sc.kept_vecs.clear();
     sc.fill.clear();
+    sc.covered.clear();
     constexpr bool kHasPtr = requires(S & s, NodeId id) {
         s.vector_ptr(id);
     };
@@ -112,6 +117,7 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
                 keep = false;
                 // A copy of a kept neighbour: set aside as a filler (see above).
                 if (std::memcmp(v, sc.kept_vecs[k], vbytes) == 0) sc.fill.push_back(c);
+                sc.covered.emplace_back(c.id, sc.kept[k].id);
                 break;
             }
         }

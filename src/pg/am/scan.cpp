@@ -14,6 +14,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <limits>
 #include <queue>
 #include <vector>
 
@@ -48,6 +49,11 @@ struct ScanWork {
     int ntids = 0;
     int tid_pos = 0;
     size_t produced = 0;  // nodes handed out by the searcher
+    float last_dist = 0;  // strict_order: distance of the last result returned
+    GraphDistance dist = nullptr;
+    bool swept = false;               // the sweep ran (see sweep())
+    std::vector<Candidate> sweep;     // live elements the search never met, closest first
+    size_t sweep_pos = 0;
 };
 
 struct ScanOpaque {
@@ -95,25 +101,67 @@ size_t visit_cap() {
 }
 
 // Pulls the next batch from the searcher into w->batch. Returns false when nothing is left.
-bool refill(ScanWork* w) {
+// The sweep: once the graph search is used up, the live elements it never met are read from
+// the pages (sorted by distance) and handed out after it. Graphs can leave rows that no search
+// reaches (rare groups of rows linked only among themselves, vectors that are no vector's
+// nearest neighbour under inner product) until VACUUM links them in; an iterative scan must not
+// lose them meanwhile. Bounded like the search (hnsw.scan_mem_multiplier x work_mem).
+void sweep(Relation index, ScanWork* w) {
+    w->swept = true;
+    w->sweep.clear();
+    w->sweep_pos = 0;
+    const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
+    const size_t cap = visit_cap();
+    const float* q = w->query.data();
+    const size_t dims = w->query.size();
+    const GraphDistance dist = w->dist;
+    auto met = [w](NodeId id) { return w->searcher.was_visited(id); };
+    for (BlockNumber blk = 1; blk < nblocks && w->sweep.size() < cap; ++blk) {
+        call_pg([&] { sweep_page(index, blk, q, dims, dist, met, w->sweep, cap); });
+        if ((blk & 63) == 0) check_for_interrupts();
+    }
+    std::sort(w->sweep.begin(), w->sweep.end(), piramid::hnsw::closer);
+}
+
+// Pulls the next batch from the searcher (then the sweep) into w->batch. Returns false when
+// nothing is left.
+bool refill(Relation index, ScanWork* w) {
     const auto mode = static_cast<IterativeScan>(g_iterative_scan);
     for (;;) {
+        const bool graph_done = w->searcher.exhausted();
+        const bool budget_left = w->produced < static_cast<size_t>(g_max_scan_tuples);
+        if (graph_done && mode != IterativeScan::kOff && !w->swept && budget_left)
+            sweep(index, w);
+        const bool sweep_left = w->swept && w->sweep_pos < w->sweep.size();
         // No further search: exhausted, a non-iterative scan's one batch, or the budget.
-        const bool done = w->searcher.exhausted() ||
-                          (w->produced > 0 && mode == IterativeScan::kOff) ||
-                          w->produced >= static_cast<size_t>(g_max_scan_tuples);
+        const bool done = (graph_done && !sweep_left) ||
+                          (w->produced > 0 && mode == IterativeScan::kOff) || !budget_left;
+        const float bound = !graph_done ? w->searcher.frontier_min()
+                            : sweep_left ? w->sweep[w->sweep_pos].dist
+                                         : std::numeric_limits<float>::infinity();
         if (mode == IterativeScan::kStrict && !w->pending.empty() &&
-            (done || w->pending.top().dist <= w->searcher.frontier_min())) {
+            (done || w->pending.top().dist <= bound)) {
             // Held results go out once nothing unexplored can be closer (or nothing will be
-            // explored any more).
-            w->batch.assign(1, w->pending.top());
+            // explored any more). The frontier bound is a heuristic (a far node can have close
+            // neighbours): a result closer than one already returned is dropped, so the order
+            // returned is strict whatever the graph.
+            const Candidate c = w->pending.top();
             w->pending.pop();
+            if (c.dist < w->last_dist) continue;
+            w->last_dist = c.dist;
+            w->batch.assign(1, c);
             w->pos = 0;
             return true;
         }
         if (done) return false;
         std::vector<Candidate>& out = w->batch;
-        w->searcher.next_batch(g_ef_search, out);
+        if (!graph_done) {
+            w->searcher.next_batch(g_ef_search, out);
+        } else {
+            const size_t n = std::min<size_t>(g_ef_search, w->sweep.size() - w->sweep_pos);
+            out.assign(w->sweep.begin() + w->sweep_pos, w->sweep.begin() + w->sweep_pos + n);
+            w->sweep_pos += n;
+        }
         // No pin outlives a batch: a query may run hundreds of scans at once (a MergeAppend
         // over partitions), and the buffers must not run out.
         w->store.release_pins();
@@ -146,6 +194,11 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
     w->batch.clear();
     w->pos = 0;
     w->produced = 0;
+    w->last_dist = -std::numeric_limits<float>::infinity();
+    w->dist = so->dist;
+    w->swept = false;
+    w->sweep.clear();
+    w->sweep_pos = 0;
     w->ntids = 0;
     w->tid_pos = 0;
     while (!w->pending.empty()) w->pending.pop();
@@ -206,7 +259,7 @@ extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
                     return true;
                 }
                 if (w->pos >= w->batch.size()) {
-                    if (!refill(w)) return false;
+                    if (!refill(scan->indexRelation, w)) return false;
                     continue;
                 }
                 load_tids(scan->indexRelation, w, w->batch[w->pos++], so->dist);

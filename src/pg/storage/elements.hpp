@@ -24,6 +24,7 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include "pg/storage/buffer_store.hpp"
 #include "pg/storage/page.hpp"
 
 namespace piramid::pg::hnsw {
@@ -68,6 +69,14 @@ void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const flo
 template <class Accept>
 int read_element_tids(Relation index, NodeId id, bool graph_node, Accept&& accept,
                       ItemPointerData* out, NodeId* next);
+
+// Appends (distance to q, id) of every live graph element of page blk for which skip(id) is
+// false, while out holds fewer than cap. A scan whose graph search is used up sweeps the pages
+// this way, so that an iterative scan returns every live row even when the graph left some
+// unreachable.
+template <class Skip>
+void sweep_page(Relation index, BlockNumber blk, const float* q, size_t dims, GraphDistance dist,
+                Skip&& skip, std::vector<piramid::hnsw::Candidate>& out, size_t cap);
 
 // --- VACUUM
 // The live graph element with the highest level seen so far (the next entry point).

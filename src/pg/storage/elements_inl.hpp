@@ -31,4 +31,24 @@ int read_element_tids(Relation index, NodeId id, bool graph_node, Accept&& accep
     return n;
 }
 
+template <class Skip>
+void sweep_page(Relation index, BlockNumber blk, const float* q, size_t dims, GraphDistance dist,
+                Skip&& skip, std::vector<piramid::hnsw::Candidate>& out, size_t cap) {
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    if (page_is(page, kElementPage)) {
+        const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && out.size() < cap;
+             off = OffsetNumberNext(off)) {
+            ElementHeader* e = element_at(page, off);
+            if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
+            const NodeId id = pack_node(blk, off);
+            if (skip(id)) continue;
+            out.push_back({graph_distance_value(dist, q, element_vector(e), dims), id});
+        }
+    }
+    UnlockReleaseBuffer(buf);
+}
+
 }  // namespace piramid::pg::hnsw
