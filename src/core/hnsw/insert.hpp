@@ -66,6 +66,7 @@ struct ScratchT {
     // ensure_in_link's own buffers (it runs while the ones above are in use)
     std::vector<NodeId> il_work, il_hints, il_list, il_repl, il_dropped;
     std::vector<std::pair<NodeId, NodeId>> il_covered;
+    std::vector<NodeId> il_newlist, il_via;  // the pruned list as written (keep_dropped_reachable)
     std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
     std::vector<uint8_t> il_deleted;
     std::vector<Candidate> il_order;
@@ -143,17 +144,24 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // 1. How many candidates link back already? Two are wanted when there are two
         // candidates: with a single in-link, two nodes that are each other's only linker form
         // an island that no search enters. (Remember which non-linkers have room.)
-        const size_t want = std::min<size_t>(2, sc.il_order.size());
+        // Given candidates (the list x was dropped from) are reachable themselves: one linker
+        // among them is enough, and the 8 closest to x are the ones worth reading.
+        const bool given = budget == 0 && !hints.empty();
+        if (given && sc.il_order.size() > 8) sc.il_order.resize(8);
+        const size_t want = std::min<size_t>(given ? 1 : 2, sc.il_order.size());
         size_t linkers = 0;
         bool linked = false;
         NodeId roomy[2 * 100 + 1];
         size_t nroomy = 0;
+        NodeId other = kInvalidNode;  // the closest candidate that does not link to x
         for (const Candidate& p : sc.il_order) {
             store.neighbors(p.id, 0, sc.il_list);
             if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
                 if (++linkers >= want) break;
-            } else if (sc.il_list.size() < cap && nroomy < sizeof(roomy) / sizeof(roomy[0])) {
-                roomy[nroomy++] = p.id;
+            } else {
+                if (other == kInvalidNode) other = p.id;
+                if (sc.il_list.size() < cap && nroomy < sizeof(roomy) / sizeof(roomy[0]))
+                    roomy[nroomy++] = p.id;
             }
         }
         linked = linkers >= want;
@@ -175,17 +183,17 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             }
         }
         if (budget == 0) x0_linked = x0_linked || linked;
-        // One in-link and no room for a second: leave it (displacing costs another node).
-        if (linked || linkers > 0) continue;
+        if (linked || other == kInvalidNode) continue;
         // Under inner product the full lists are those of the few large-norm vectors that are
         // everyone's nearest: displacing there tears up the lists searches depend on (measured:
         // recall 0.4 on clustered data), and "redundant" has no meaning without a metric.
         // VACUUM's reachability pass links such nodes in where a list has room.
         if (params.metric == distance::Metric::kInnerProduct && !params.displace_under_ip)
             continue;
-        // 3. Displace the most redundant entry of the closest candidate (see below); that
-        // entry is checked next.
-        const NodeId p = sc.il_order.front().id;
+        // 3. Displace the most redundant entry of the closest candidate that does not link to x
+        // (see below). Also when x has one linker already: two nodes that are each other's only
+        // linker form an island (seen on near-duplicate SIFT rows).
+        const NodeId p = other;
         for (int attempt = 0; attempt < 8 && !linked; ++attempt) {
             store.neighbors(p, 0, sc.il_list);
             if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
@@ -266,15 +274,19 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
     return x0_linked;
 }
 
-// For each live node a level-0 prune dropped (sc.il_dropped, with the heuristic's reasons in
-// sc.select.covered): the heuristic dropped x because a kept neighbour k is closer to x than the
-// list's owner is, assuming x is reachable through k. That is made true (x appended to k's list)
-// when k has room; otherwise ensure_in_link checks x. `source` filters in-link sources.
+// For each live node x a level-0 prune of n's list dropped (sc.il_dropped; n's new list in
+// sc.il_newlist; the heuristic's reasons in sc.select.covered): x must stay reachable through
+// n. The heuristic drops x either because a kept neighbour k is closer to x than n is (it
+// assumes x is reachable through k: that is made true by appending x to k's list when it has
+// room) or because the list is full. Otherwise x gets an in-link from a member of n's new list
+// (ensure_in_link with those as candidates: reachable whenever n is, unlike x's own neighbours,
+// which may be reachable only through x). `source` filters in-link sources.
 template <class S, class V, class Source = AnySource>
 void keep_dropped_reachable(S& store, const Params& params, ScratchT<V>& sc,
                             Source&& source = Source{}) {
     const size_t cap = level_capacity(params, 0);
     sc.il_covered.assign(sc.select.covered.begin(), sc.select.covered.end());
+    sc.il_via.assign(sc.il_newlist.begin(), sc.il_newlist.end());
     for (size_t i = 0; i < sc.il_dropped.size(); ++i) {
         const NodeId x = sc.il_dropped[i];
         bool kept = false;
@@ -283,7 +295,9 @@ void keep_dropped_reachable(S& store, const Params& params, ScratchT<V>& sc,
                 kept = append_link(store, k, 0, x, cap, sc);
                 break;
             }
-        if (!kept) detail::ensure_in_link(store, x, params, sc, source);
+        if (!kept)
+            detail::ensure_in_link(store, x, params, sc, source,
+                                   std::span<const NodeId>(sc.il_via));
     }
 }
 
@@ -337,6 +351,7 @@ bool add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const M
             std::find(sc.replacement.begin(), sc.replacement.end(), id) != sc.replacement.end();
         if (sc.replacement.size() > sc.list.size()) return kept_id;  // appended: nothing dropped
         // Live nodes that were in the list before and are not any more.
+        sc.il_newlist.assign(sc.replacement.begin(), sc.replacement.end());
         sc.il_dropped.clear();
         if (level == 0 && params.keep_in_links) {
             for (const Candidate& x : sc.cands)
@@ -534,6 +549,7 @@ void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params
                                    std::span<const NodeId>(sc.replacement))) {
             // Live nodes the new list no longer holds keep (or get) another in-link.
             if (level == 0 && params.keep_in_links) {
+                sc.il_newlist.assign(sc.replacement.begin(), sc.replacement.end());
                 sc.il_dropped.clear();
                 for (NodeId x : sc.list)
                     if (!is_removed(x) &&
