@@ -4,6 +4,6 @@
 namespace piramid::pg {
 
 void hnsw_define_gucs();  // src/pg/am
-void gpu_define_gucs();   // src/pg/gpu
+void gpu_define_gucs();   // src/pg/engine
 
 }  // namespace piramid::pg

@@ -25,7 +25,7 @@ extern "C" {
 
 #include "core/engine/engine.hpp"
 #include "core/hnsw/builder.hpp"
-#include "pg/gpu/gpu.hpp"
+#include "pg/engine/gpu.hpp"
 #include "pg/owned.hpp"
 
 namespace piramid::pg::hnsw {

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "pg/gpu/gpu.hpp"
+#include "pg/engine/gpu.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {

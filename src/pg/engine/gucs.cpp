@@ -1,6 +1,6 @@
 // GUCs of the distance engines (piramid.gpu*, piramid.engine_threads).
 #include "pg/guard.hpp"
-#include "pg/gpu/gpu.hpp"
+#include "pg/engine/gpu.hpp"
 #include "pg/module.hpp"
 
 extern "C" {

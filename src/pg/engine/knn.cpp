@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "pg/gpu/gpu.hpp"
+#include "pg/engine/gpu.hpp"
 #include "pg/guard.hpp"
 #include "pg/type/vector.hpp"
 
