@@ -64,7 +64,7 @@ struct ScratchT {
     std::vector<std::vector<Candidate>> per_level;  // insert: chosen neighbours per level
     std::vector<Candidate> found0;                  // insert: level-0 search results
     // ensure_in_link's own buffers (it runs while the ones above are in use)
-    std::vector<NodeId> il_work, il_hints, il_list, il_repl, il_dropped;
+    std::vector<NodeId> il_work, il_work_from, il_hints, il_list, il_repl, il_dropped;
     std::vector<std::pair<NodeId, NodeId>> il_covered;
     std::vector<NodeId> il_newlist, il_via;  // the pruned list as written (keep_dropped_reachable)
     std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
@@ -120,12 +120,20 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
     const size_t dim = store.dim();
     const MetricSpace space(params.metric);
     bool x0_linked = false;
+    // Work items: (node, the node whose list it was displaced from, or kInvalidNode). A
+    // displaced node's candidates are the members of the list it left (reachable whenever that
+    // list's owner is), as for a node dropped by a prune.
     sc.il_work.assign(1, x0);
+    sc.il_work_from.assign(1, kInvalidNode);
     for (int budget = 0; budget < 16 && !sc.il_work.empty(); ++budget) {
         const NodeId x = sc.il_work.back();
+        const NodeId from = sc.il_work_from.back();
         sc.il_work.pop_back();
+        sc.il_work_from.pop_back();
         if (budget == 0 && !hints.empty())
             sc.il_hints.assign(hints.begin(), hints.end());
+        else if (from != kInvalidNode)
+            store.neighbors(from, 0, sc.il_hints);
         else
             store.neighbors(x, 0, sc.il_hints);
         if (sc.il_hints.empty()) continue;
@@ -146,7 +154,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // an island that no search enters. (Remember which non-linkers have room.)
         // Given candidates (the list x was dropped from) are reachable themselves: one linker
         // among them is enough, and the 8 closest to x are the ones worth reading.
-        const bool given = budget == 0 && !hints.empty();
+        const bool given = (budget == 0 && !hints.empty()) || from != kInvalidNode;
         if (given && sc.il_order.size() > 8) sc.il_order.resize(8);
         const size_t want = std::min<size_t>(given ? 1 : 2, sc.il_order.size());
         size_t linkers = 0;
@@ -265,7 +273,10 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
                         handed = store.update_neighbors(x, 0, std::span<const NodeId>(sc.il_list),
                                                         std::span<const NodeId>(sc.il_repl));
                     }
-                    if (!handed) sc.il_work.push_back(y);
+                    if (!handed) {
+                        sc.il_work.push_back(y);
+                        sc.il_work_from.push_back(p);
+                    }
                 }
             }
         }
