@@ -92,8 +92,9 @@ def recall_shortfall_known(w, cp, recall):
 def reach_guaranteed(op, cp):
     """Whether every live row must be reachable (verify clean, a full iterative scan returns every
     row) at this checkpoint: always, for every metric except inner product, where the vectors
-    that are no vector's nearest neighbour by inner product can stay without in-links (README,
-    Known limitations). There a miss is counted and printed as KNOWN, not as a failure: the
+    that are no vector's nearest neighbour by inner product can stay without in-links between a
+    one-at-a-time insert and the next VACUUM, and VACUUM links them in only where a reached list
+    has room (README, Known limitations). There a miss is counted and printed as KNOWN, not as a failure: the
     count is what the next fix must bring to zero. (Full iterative scans return every row under
     inner product too: they sweep the pages after the graph search.)"""
     return op != 'ip'

@@ -9,6 +9,8 @@
 // groups back.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "core/hnsw/insert.hpp"
@@ -38,10 +40,14 @@ void walk_level0(Reached& reached, std::vector<NodeId>& stack, Traverse&& traver
 
 // Gives node x (vector xv, not reached) an in-link from a reached live node: from its own
 // neighbours when one of them is reached, else from the reached nodes closest to it, found by a
-// search of level 0 that starts inside the reached part. Returns whether it worked.
+// search of level 0 that starts inside the reached part, else (all of those are full: under
+// inner product they are the few large-norm vectors everyone links to) by an append to the
+// closest of `roomy`, reached live nodes whose level-0 list has room (the caller collects them
+// during its walk; full ones are dropped from it here). Returns whether it worked.
 template <class S, class V, class Reached>
 bool link_in(S& store, NodeId x, const float* xv, NodeId entry, int entry_level,
-             const Params& graph_params, ScratchT<V>& sc, const Reached& reached) {
+             const Params& graph_params, ScratchT<V>& sc, const Reached& reached,
+             std::vector<NodeId>& roomy) {
     // No displacement under inner product here either: measured, it costs recall (0.87 on
     // low-dimensional data) for rows that iterative scans return anyway (their sweep).
     const Params& params = graph_params;
@@ -61,8 +67,31 @@ bool link_in(S& store, NodeId x, const float* xv, NodeId entry, int entry_level,
     std::vector<NodeId> hints;
     for (const Candidate& c : sc.results)
         if (c.id != x && reached.test(c.id)) hints.push_back(c.id);
-    if (hints.empty()) return false;
-    return ensure_in_link(store, x, params, sc, source, std::span<const NodeId>(hints));
+    if (!hints.empty() &&
+        ensure_in_link(store, x, params, sc, source, std::span<const NodeId>(hints)))
+        return true;
+    // The closest reached node with room.
+    std::erase(roomy, x);
+    std::vector<float> d(roomy.size());
+    std::vector<uint8_t> del(roomy.size(), 0);
+    store.distances(xv, std::span<const NodeId>(roomy), d.data(), del.data());
+    std::vector<Candidate> order;
+    for (size_t i = 0; i < roomy.size(); ++i)
+        if (!del[i]) order.push_back(Candidate{d[i], roomy[i]});
+    std::sort(order.begin(), order.end(), closer);
+    const size_t cap = level_capacity(params, 0);
+    for (const Candidate& c : order) {
+        if (detail::append_link(store, c.id, 0, x, cap, sc)) return true;
+        std::erase(roomy, c.id);  // full now
+    }
+    return false;
+}
+
+// The walk's traverse() helper for link_in's `roomy` pool: records id when its level-0 list
+// has room, up to `limit` nodes.
+inline void note_room(std::vector<NodeId>& roomy, NodeId id, size_t list_size, size_t cap,
+                      size_t limit = 4096) {
+    if (list_size < cap && roomy.size() < limit) roomy.push_back(id);
 }
 
 }  // namespace piramid::hnsw

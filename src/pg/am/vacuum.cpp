@@ -76,8 +76,12 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
     if (meta.entry == kInvalidNode) return 0;
     const piramid::hnsw::Params params = graph_params(meta);
     const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
-    auto traverse = [&store](NodeId id, std::vector<NodeId>& list) {
-        return !(store.neighbors_flags(id, 0, list) & (kDeleted | kFree));
+    std::vector<NodeId> roomy;  // reached live elements with room in their level-0 list
+    const size_t cap = static_cast<size_t>(2 * meta.m);
+    auto traverse = [&store, &roomy, cap](NodeId id, std::vector<NodeId>& list) {
+        const bool live = !(store.neighbors_flags(id, 0, list) & (kDeleted | kFree));
+        if (live) piramid::hnsw::note_room(roomy, id, list.size(), cap);
+        return live;
     };
     auto step = [&store] {
         store.release_pins();
@@ -90,6 +94,7 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
     // round that had to link anything is followed by a fresh walk (three rounds at most).
     for (int round = 0; round < 3; ++round) {
         NodeBitmap reached(nblocks);
+        roomy.clear();
         stack.assign(1, meta.entry);
         reached.set(meta.entry);
         piramid::hnsw::walk_level0(reached, stack, traverse, step);
@@ -102,7 +107,7 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
                 // found or added is one it has anyway, or a redundant one).
                 store.vector(x, vec.data());
                 if (piramid::hnsw::link_in(store, x, vec.data(), meta.entry, meta.entry_level,
-                                           params, scratch, reached)) {
+                                           params, scratch, reached, roomy)) {
                     ++linked;
                     reached.set(x);
                     stack.assign(1, x);
