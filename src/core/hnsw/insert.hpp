@@ -36,9 +36,6 @@ struct Params {
     // it an in-link when none does (ensure_in_link). The on-disk index needs it; the in-memory
     // builder turns it off and runs its own reachability pass at the end instead.
     bool keep_in_links = true;
-    // Whether ensure_in_link may displace a list entry under inner product (only VACUUM's
-    // reachability pass does: at insert time it tears up the hub lists, see ensure_in_link).
-    bool displace_under_ip = false;
 };
 
 inline size_t level_capacity(const Params& p, int level) {
@@ -65,8 +62,7 @@ struct ScratchT {
     std::vector<Candidate> found0;                  // insert: level-0 search results
     // ensure_in_link's own buffers (it runs while the ones above are in use)
     std::vector<NodeId> il_work, il_work_from, il_hints, il_list, il_repl, il_dropped;
-    std::vector<std::pair<NodeId, NodeId>> il_covered;
-    std::vector<NodeId> il_newlist, il_via;  // the pruned list as written (keep_dropped_reachable)
+    std::vector<NodeId> il_newlist;  // the pruned list as written (keep_dropped_reachable)
     std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
     std::vector<uint8_t> il_deleted;
     std::vector<Candidate> il_order;
@@ -196,8 +192,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // everyone's nearest: displacing there tears up the lists searches depend on (measured:
         // recall 0.4 on clustered data), and "redundant" has no meaning without a metric.
         // VACUUM's reachability pass links such nodes in where a list has room.
-        if (params.metric == distance::Metric::kInnerProduct && !params.displace_under_ip)
-            continue;
+        if (params.metric == distance::Metric::kInnerProduct) continue;
         // 3. Displace the most redundant entry of the closest candidate that does not link to x
         // (see below). Also when x has one linker already: two nodes that are each other's only
         // linker form an island (seen on near-duplicate SIFT rows).
@@ -296,19 +291,18 @@ template <class S, class V, class Source = AnySource>
 void keep_dropped_reachable(S& store, const Params& params, ScratchT<V>& sc,
                             Source&& source = Source{}) {
     const size_t cap = level_capacity(params, 0);
-    sc.il_covered.assign(sc.select.covered.begin(), sc.select.covered.end());
-    sc.il_via.assign(sc.il_newlist.begin(), sc.il_newlist.end());
     for (size_t i = 0; i < sc.il_dropped.size(); ++i) {
         const NodeId x = sc.il_dropped[i];
         bool kept = false;
-        for (const auto& [c, k] : sc.il_covered)
+        // Neither append_link nor ensure_in_link touches select.covered or il_newlist.
+        for (const auto& [c, k] : sc.select.covered)
             if (c == x && source(k)) {
                 kept = append_link(store, k, 0, x, cap, sc);
                 break;
             }
         if (!kept)
             detail::ensure_in_link(store, x, params, sc, source,
-                                   std::span<const NodeId>(sc.il_via));
+                                   std::span<const NodeId>(sc.il_newlist));
     }
 }
 

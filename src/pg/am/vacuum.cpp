@@ -260,19 +260,9 @@ extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
         stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
         const BlockNumber nblocks = RelationGetNumberOfBlocks(info->index);
         for (BlockNumber blk = 1; blk < nblocks; ++blk) {
-            Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, blk, RBM_NORMAL,
-                                            info->strategy);
-            LockBuffer(buf, BUFFER_LOCK_SHARE);
-            Page page = BufferGetPage(buf);
-            if (page_is(page, kElementPage)) {
-                const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-                for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-                    ElementHeader* e = element_at(page, off);
-                    if (e != nullptr && !(e->flags & (kFree | kDeleted)))
-                        stats->num_index_tuples += e->ntids;
-                }
-            }
-            UnlockReleaseBuffer(buf);
+            for_each_element(info->index, blk, info->strategy, [&](OffsetNumber, ElementHeader* e) {
+                if (!(e->flags & (kFree | kDeleted))) stats->num_index_tuples += e->ntids;
+            });
             vacuum_delay_point();
         }
         // The bulk delete's pass 4 did not run: link in what concurrent inserts stranded.

@@ -34,6 +34,7 @@ extern "C" {
 
 #include "pg/owned.hpp"
 #include "pg/storage/buffer_store.hpp"
+#include "pg/storage/elements.hpp"
 
 namespace piramid::pg::hnsw {
 
@@ -373,24 +374,15 @@ PIRAMID_FUNCTION(piramid_hnsw_stats) {
     int max_level = -1;
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
     for (BlockNumber blk = 1; blk < nblocks; ++blk) {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (page_is(page, kElementPage)) {
-            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-                ElementHeader* e = element_at(page, off);
-                if (e == nullptr) continue;
-                if (e->flags & kFree) {
-                    free_slots++;
-                } else {
-                    elements++;
-                    if (e->flags & kDeleted) deleted++;
-                    if (e->level > max_level) max_level = e->level;
-                }
+        for_each_element(index, blk, nullptr, [&](OffsetNumber, ElementHeader* e) {
+            if (e->flags & kFree) {
+                free_slots++;
+            } else {
+                elements++;
+                if (e->flags & kDeleted) deleted++;
+                if (e->level > max_level) max_level = e->level;
             }
-        }
-        UnlockReleaseBuffer(buf);
+        });
         CHECK_FOR_INTERRUPTS();
     }
     relation_close(index, AccessShareLock);

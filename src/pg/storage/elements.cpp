@@ -395,26 +395,18 @@ void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
     const NodeId* del = deleted.data();
     const size_t ndel = deleted.size();
     call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (page_is(page, kElementPage)) {
-            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-                ElementHeader* e = element_at(page, off);
-                if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
-                for (int l = 0; l <= e->level; ++l) {
-                    const NodeId* list = element_neighbors(e, dims, m, l);
-                    for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
-                        if (std::binary_search(del, del + ndel, list[k])) {
-                            found[nfound++] = {pack_node(blk, off), l};
-                            break;
-                        }
+        for_each_element(index, blk, nullptr, [&](OffsetNumber off, ElementHeader* e) {
+            if (e->flags & (kFree | kDeleted | kCopy)) return;
+            for (int l = 0; l <= e->level; ++l) {
+                const NodeId* list = element_neighbors(e, dims, m, l);
+                for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
+                    if (std::binary_search(del, del + ndel, list[k])) {
+                        found[nfound++] = {pack_node(blk, off), l};
+                        break;
                     }
                 }
             }
-        }
-        UnlockReleaseBuffer(buf);
+        });
     });
     out.assign(found, found + nfound);
 }
@@ -424,18 +416,9 @@ void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& ou
     NodeId ids[256];
     int n = 0;
     call_pg([&] {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (page_is(page, kElementPage)) {
-            const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-            for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-                ElementHeader* e = element_at(page, off);
-                if (e != nullptr && !(e->flags & (kFree | kDeleted | kCopy)) && n < 256)
-                    ids[n++] = pack_node(blk, off);
-            }
-        }
-        UnlockReleaseBuffer(buf);
+        for_each_element(index, blk, nullptr, [&](OffsetNumber off, ElementHeader* e) {
+            if (!(e->flags & (kFree | kDeleted | kCopy)) && n < 256) ids[n++] = pack_node(blk, off);
+        });
     });
     out.assign(ids, ids + n);
 }

@@ -61,6 +61,12 @@ bool is_live_copy_of(Relation index, NodeId id, const float* vec, int dims);
 void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const float* vec,
                       int dims, ItemPointer tid);
 
+// --- Reading pages
+// Calls fn(offset, element) for every element tuple of page blk (any state) under a share lock;
+// nothing for a page that is not an element page. fn must not call Postgres.
+template <class Fn>
+void for_each_element(Relation index, BlockNumber blk, BufferAccessStrategy strategy, Fn&& fn);
+
 // --- Reading rows
 // Reads the heap TIDs of element id under a share lock: only from a live graph element when
 // `graph_node` (and then only when accept(vector) holds: the caller rechecks the distance it

@@ -31,24 +31,29 @@ int read_element_tids(Relation index, NodeId id, bool graph_node, Accept&& accep
     return n;
 }
 
-template <class Skip>
-void sweep_page(Relation index, BlockNumber blk, const float* q, size_t dims, GraphDistance dist,
-                Skip&& skip, std::vector<piramid::hnsw::Candidate>& out, size_t cap) {
-    Buffer buf = ReadBuffer(index, blk);
+template <class Fn>
+void for_each_element(Relation index, BlockNumber blk, BufferAccessStrategy strategy, Fn&& fn) {
+    Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
     if (page_is(page, kElementPage)) {
         const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff && out.size() < cap;
-             off = OffsetNumberNext(off)) {
+        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
             ElementHeader* e = element_at(page, off);
-            if (e == nullptr || (e->flags & (kFree | kDeleted | kCopy))) continue;
-            const NodeId id = pack_node(blk, off);
-            if (skip(id)) continue;
-            out.push_back({graph_distance_value(dist, q, element_vector(e), dims), id});
+            if (e != nullptr) fn(off, e);
         }
     }
     UnlockReleaseBuffer(buf);
+}
+
+template <class Skip>
+void sweep_page(Relation index, BlockNumber blk, const float* q, size_t dims, GraphDistance dist,
+                Skip&& skip, std::vector<piramid::hnsw::Candidate>& out, size_t cap) {
+    for_each_element(index, blk, nullptr, [&](OffsetNumber off, ElementHeader* e) {
+        if (out.size() >= cap || (e->flags & (kFree | kDeleted | kCopy))) return;
+        const NodeId id = pack_node(blk, off);
+        if (!skip(id)) out.push_back({graph_distance_value(dist, q, element_vector(e), dims), id});
+    });
 }
 
 }  // namespace piramid::pg::hnsw
