@@ -39,11 +39,33 @@ include $(PGXS)
 
 PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
 
-# [engine/gpu] Install the CUDA plugin next to piramid.so when CMake built it (nvcc present);
-# piramid.so itself never links CUDA and loads the plugin with dlopen on first GPU use.
-PIRAMID_CUDA_PLUGIN ?= build/cuda/piramid_cuda.so
+# [engine/gpu] The CUDA plugin, cuda/piramid_cuda.so: built by `make` when nvcc is on PATH
+# (NVCC= or PIRAMID_CUDA=OFF skips it) and installed next to piramid.so by `make install`.
+# piramid.so itself never links CUDA; it loads the plugin with dlopen on first GPU use. The CUDA
+# runtime is linked statically and only the versioned entry point is exported (cuda/exports.map),
+# as in cuda/CMakeLists.txt (the CMake build the unit tests use).
+NVCC ?= $(shell command -v nvcc 2>/dev/null)
+PIRAMID_CUDA ?= AUTO
+PIRAMID_CUDA_PLUGIN = cuda/piramid_cuda.so
+PIRAMID_CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+	-gencode arch=compute_90,code=compute_90
+EXTRA_CLEAN += $(PIRAMID_CUDA_PLUGIN)
+ifneq ($(PIRAMID_CUDA),OFF)
+ifneq ($(NVCC),)
+all: $(PIRAMID_CUDA_PLUGIN)
+$(PIRAMID_CUDA_PLUGIN): cuda/plugin.cu cuda/exports.map $(wildcard src/core/engine/*.h src/core/engine/*.hpp)
+	$(NVCC) -std=c++17 -O2 -shared $(PIRAMID_CUDA_ARCHS) -cudart static --expt-relaxed-constexpr \
+		-Xcompiler -fPIC,-fvisibility=hidden -Isrc \
+		-Xlinker --version-script=cuda/exports.map -Xlinker --exclude-libs,ALL -Xlinker -z,defs \
+		-o $@ $< -lpthread -ldl -lrt
+else
+all: cuda-plugin-note
+endif
+endif
+.PHONY: cuda-plugin-note install-cuda-plugin
+cuda-plugin-note:
+	@echo 'piramid: nvcc not found on PATH: building without the CUDA plugin (CPU engine only)'
 install: install-cuda-plugin
-.PHONY: install-cuda-plugin
 install-cuda-plugin:
 	@if [ -f '$(PIRAMID_CUDA_PLUGIN)' ]; then \
 		echo 'installing the CUDA plugin $(PIRAMID_CUDA_PLUGIN)'; \
@@ -63,7 +85,34 @@ src/pg/%.o: src/pg/%.cpp | .deps
 	$(CXX) $(PIRAMID_CXXFLAGS) -isystem $(PG_INCLUDE_SERVER) -c $< -o $@
 
 $(DATA_built): $(SQL_FRAGMENTS)
-	cat $^ > $@
+	cat $^ | sed 's/@EXTENSION@/$(EXTENSION)/g' > $@
+
+# The opt-in alias: piramid installed under the name "vector", for applications and ORMs that
+# run CREATE EXTENSION vector. Both files are generated from piramid's (same objects, same
+# library); `make install-vector-alias` installs them, plain `make install` never does (it would
+# overwrite a pgvector installation's vector.control: the target refuses to unless FORCE=1).
+ALIAS_DIR = build-alias
+ALIAS_FILES = $(ALIAS_DIR)/vector.control $(ALIAS_DIR)/vector--$(EXTVERSION).sql
+ALIAS_MARK = piramid installed as vector
+EXTRA_CLEAN += $(ALIAS_DIR)
+all: $(ALIAS_FILES)
+$(ALIAS_DIR)/vector--$(EXTVERSION).sql: $(SQL_FRAGMENTS) | $(ALIAS_DIR)
+	cat $^ | sed 's/@EXTENSION@/vector/g' > $@
+$(ALIAS_DIR)/vector.control: $(EXTENSION).control | $(ALIAS_DIR)
+	sed -e "s/^comment = '/comment = '$(ALIAS_MARK): /" -e '1s/.*/# $(ALIAS_MARK) (generated from $(EXTENSION).control)/' $< > $@
+$(ALIAS_DIR):
+	mkdir -p $@
+.PHONY: install-vector-alias uninstall-vector-alias
+install-vector-alias: $(ALIAS_FILES) installdirs
+	@f='$(DESTDIR)$(datadir)/extension/vector.control'; \
+	if [ -f "$$f" ] && ! grep -q '$(ALIAS_MARK)' "$$f" && [ -z '$(FORCE)' ]; then \
+		echo "$$f exists and is not piramid's (pgvector?): not overwriting it (FORCE=1 does)"; \
+		exit 1; \
+	fi
+	$(INSTALL_DATA) $(ALIAS_FILES) '$(DESTDIR)$(datadir)/extension/'
+uninstall-vector-alias:
+	rm -f '$(DESTDIR)$(datadir)/extension/vector.control' \
+		'$(DESTDIR)$(datadir)/extension/vector--$(EXTVERSION).sql'
 
 -include $(wildcard .deps/*.d)
 

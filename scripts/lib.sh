@@ -52,7 +52,9 @@ build_and_install() {
     log "building piramid.so"
     make -C "$PIRAMID_ROOT" -s -j2 PG_CONFIG="$PG_CONFIG"
     if [ "$(id -u)" = 0 ]; then
-        make -C "$PIRAMID_ROOT" -s install PG_CONFIG="$PG_CONFIG"
+        make -C "$PIRAMID_ROOT" -s install PG_CONFIG="$PG_CONFIG" &&
+            # the opt-in "vector" alias (sql/vector_alias.sql, test/clients use it)
+            make -C "$PIRAMID_ROOT" -s install-vector-alias PG_CONFIG="$PG_CONFIG"
     else
         log "not root: skipping make install (run it as root)"
     fi

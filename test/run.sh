@@ -109,6 +109,21 @@ step "CPU-only build (no nvcc on PATH) + unit tests" cpu_only_build
 step "CUDA plugin check" bash "$ROOT/test/check_cuda_plugin.sh"
 build_and_install || { echo "0 passed, 1 failed"; exit 1; }
 
+installed_plugin() {
+    # `make` built cuda/piramid_cuda.so when nvcc is on PATH and `make install` put it next to
+    # piramid.so; without nvcc neither exists.
+    local lib
+    lib="$("$PG_CONFIG" --pkglibdir)/piramid_cuda.so"
+    if ! command -v nvcc >/dev/null; then
+        echo "no nvcc on PATH: no plugin expected"
+        return 0
+    fi
+    [ -f "$ROOT/cuda/piramid_cuda.so" ] || { echo "make built no cuda/piramid_cuda.so"; return 1; }
+    cmp -s "$ROOT/cuda/piramid_cuda.so" "$lib" || { echo "make install did not install it as $lib"; return 1; }
+    bash "$ROOT/test/check_cuda_plugin.sh" "$lib"
+}
+step "make && make install: the CUDA plugin" installed_plugin
+
 trap stop_cluster EXIT
 start_cluster || { echo "0 passed, 1 failed"; exit 1; }
 step "pg_regress" regress

@@ -89,17 +89,6 @@ def recall_shortfall_known(w, cp, recall):
     return w.op == 'ip' or w.shape in ('onehot', 'magnitudes', 'zeros', 'negative')
 
 
-def reach_guaranteed(op, cp):
-    """Whether every live row must be reachable (verify clean, a full iterative scan returns every
-    row) at this checkpoint: always, for every metric except inner product, where the vectors
-    that are no vector's nearest neighbour by inner product can stay without in-links between a
-    one-at-a-time insert and the next VACUUM, and VACUUM links them in only where a reached list
-    has room (README, Known limitations). There a miss is counted and printed as KNOWN, not as a failure: the
-    count is what the next fix must bring to zero. (Full iterative scans return every row under
-    inner product too: they sweep the pages after the graph search.)"""
-    return op != 'ip'
-
-
 # The recall bar is RECALL_MIN, except where a reference HNSW (hnswlib, built on the same live
 # rows with the same M = 16, ef_construction = 64, searched at the same ef_search, its answers
 # scored by the same rule) scores below it on the same queries: ip on clustered or all-negative
@@ -597,9 +586,7 @@ class Runner:
         problems = [r[0] for r in cur.fetchall()]
         if problems:
             shown = problems if len(problems) <= 3 else problems[:2] + ['...', problems[-1]]
-            only_reach = all('reachable' in p for p in problems)
-            report = res.known if only_reach and not reach_guaranteed(w.op, cp) else res.fail
-            report(w, cp, 'verify', '%d row(s): %s' % (len(problems), '; '.join(shown)))
+            res.fail(w, cp, 'verify', '%d row(s): %s' % (len(problems), '; '.join(shown)))
         else:
             res.ok()
         # the table holds what we think it holds
@@ -774,9 +761,7 @@ class Runner:
             extra = sorted(i for i in counts if i not in indexable_ids)
             missing = sorted(indexable_ids - set(counts))
             if dup or extra or missing:
-                report = (res.known if missing and not dup and not extra
-                          and not reach_guaranteed(w.op, cp) else res.fail)
-                report(w, cp, 'full-scan',
+                res.fail(w, cp, 'full-scan',
                          'relaxed_order scan without LIMIT returned %d rows for %d live '
                          'indexable rows: %d missing %s, %d duplicated %s, %d not live/indexable %s'
                          % (len(got_ids), len(indexable_ids), len(missing), missing[:10],
@@ -923,7 +908,7 @@ def main():
                                      runner.checkpoints, runner.queries, runner.full_scans,
                                      elapsed))
     if res.known_by_check:
-        print('oracle: KNOWN (counted, not failures; see reach_guaranteed): %s' % ', '.join(
+        print('oracle: KNOWN (counted, not failures; see recall_shortfall_known): %s' % ', '.join(
             '%s=%d' % kv for kv in sorted(res.known_by_check.items())))
     if runner.relaxed_checkpoints:
         print('oracle: %d checkpoint(s) held to the reference HNSW recall (below %.2f) instead of '

@@ -63,6 +63,10 @@ struct ScratchT {
     // ensure_in_link's own buffers (it runs while the ones above are in use)
     std::vector<NodeId> il_work, il_work_from, il_hints, il_list, il_repl, il_dropped;
     std::vector<NodeId> il_newlist;  // the pruned list as written (keep_dropped_reachable)
+    // Nodes known to be reachable (an insert's level-0 search results, a repaired node's
+    // candidates): ensure_in_link's last resort when no candidate list can take a node.
+    std::vector<NodeId> il_pool;
+    std::vector<NodeId> il_xlist;  // x's own list (append_to_pool)
     std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
     std::vector<uint8_t> il_deleted;
     std::vector<Candidate> il_order;
@@ -97,6 +101,45 @@ struct AnySource {
     bool operator()(NodeId) const { return true; }
 };
 
+// Gives x an in-link from a node of sc.il_pool (accepted by `source`, not x): appended to the
+// first one with room, else replacing, in the first full one that has such an entry, an entry
+// y that x links to itself (the edge p -> y becomes the path p -> x -> y, so nothing p reached
+// is lost). Reads at most kPoolTries lists per pass. Returns whether x has such an in-link.
+inline constexpr size_t kPoolTries = 64;
+template <class S, class V, class Source>
+bool append_to_pool(S& store, NodeId x, size_t cap, ScratchT<V>& sc, Source& source) {
+    for (int pass = 0; pass < 2; ++pass) {
+        if (pass == 1) store.neighbors(x, 0, sc.il_xlist);
+        size_t tries = 0;
+        for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
+            const NodeId p = sc.il_pool[i];
+            if (p == x || !source(p)) continue;
+            ++tries;
+            for (int attempt = 0; attempt < 8; ++attempt) {
+                store.neighbors(p, 0, sc.il_list);
+                if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end())
+                    return true;
+                sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
+                if (sc.il_list.size() < cap) {
+                    sc.il_repl.push_back(x);
+                } else {
+                    if (pass == 0) break;
+                    auto y = std::find_if(sc.il_repl.begin(), sc.il_repl.end(), [&](NodeId n) {
+                        return std::find(sc.il_xlist.begin(), sc.il_xlist.end(), n) !=
+                               sc.il_xlist.end();
+                    });
+                    if (y == sc.il_repl.end()) break;
+                    *y = x;
+                }
+                if (store.update_neighbors(p, 0, std::span<const NodeId>(sc.il_list),
+                                           std::span<const NodeId>(sc.il_repl)))
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
 // Makes sure that some live node accepted by `source` links to x on level 0. Candidates are x's
 // own level-0 neighbours (links in an HNSW graph are mostly mutual): if one of them links back,
 // nothing is done; otherwise x is appended to the closest one with room; when all are full, x
@@ -107,6 +150,12 @@ struct AnySource {
 //
 // `hints` (optional) replaces x0's own neighbours as the candidates for x0 (VACUUM passes the
 // result of a search when x0's neighbours are unreachable themselves).
+//
+// Last resort, when none of that gives x an in-link (under inner product nothing is displaced
+// above): a node of sc.il_pool takes x (append_to_pool: where there is room, else in place of
+// an entry x links to). The pool holds nodes the caller reached through the graph (the running
+// insert's search results), so that edge makes x reachable, and no search loses a node it
+// reached through that list.
 //
 // Returns whether x0 ended up with an in-link from an accepted live node.
 template <class S, class V, class Source = AnySource>
@@ -132,7 +181,13 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             store.neighbors(from, 0, sc.il_hints);
         else
             store.neighbors(x, 0, sc.il_hints);
-        if (sc.il_hints.empty()) continue;
+        auto last_resort = [&] {
+            if (append_to_pool(store, x, cap, sc, source) && budget == 0) x0_linked = true;
+        };
+        if (sc.il_hints.empty()) {
+            last_resort();
+            continue;
+        }
         sc.il_vec.resize(dim);
         const float* xv = vector_of(store, x, sc.il_vec.data());
         sc.il_dists.resize(sc.il_hints.size());
@@ -143,7 +198,10 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         for (size_t i = 0; i < sc.il_hints.size(); ++i)
             if (!sc.il_deleted[i] && sc.il_hints[i] != x && source(sc.il_hints[i]))
                 sc.il_order.push_back(Candidate{sc.il_dists[i], sc.il_hints[i]});
-        if (sc.il_order.empty()) continue;
+        if (sc.il_order.empty()) {
+            last_resort();
+            continue;
+        }
         std::sort(sc.il_order.begin(), sc.il_order.end(), closer);
         // 1. How many candidates link back already? Two are wanted when there are two
         // candidates: with a single in-link, two nodes that are each other's only linker form
@@ -187,12 +245,16 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             }
         }
         if (budget == 0) x0_linked = x0_linked || linked;
-        if (linked || other == kInvalidNode) continue;
+        if (linked) continue;
         // Under inner product the full lists are those of the few large-norm vectors that are
         // everyone's nearest: displacing there tears up the lists searches depend on (measured:
-        // recall 0.4 on clustered data), and "redundant" has no meaning without a metric.
-        // VACUUM's reachability pass links such nodes in where a list has room.
-        if (params.metric == distance::Metric::kInnerProduct) continue;
+        // recall 0.4 on clustered data), and "redundant" has no meaning without a metric. The
+        // pool gives x an in-link instead (and VACUUM's reachability pass when that fails).
+        // Every candidate linking to x already (other == kInvalidNode): x is reachable.
+        if (other == kInvalidNode || params.metric == distance::Metric::kInnerProduct) {
+            if (linkers == 0) last_resort();
+            continue;
+        }
         // 3. Displace the most redundant entry of the closest candidate that does not link to x
         // (see below). Also when x has one linker already: two nodes that are each other's only
         // linker form an island (seen on near-duplicate SIFT rows).
@@ -276,6 +338,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             }
         }
         if (budget == 0) x0_linked = linked;
+        if (!linked && linkers == 0) last_resort();
     }
     return x0_linked;
 }
@@ -408,6 +471,7 @@ template <class S, class V>
 void plan_insert(S& store, NodeId self, const float* vec, int level, NodeId entry, int entry_level,
                  const Params& params, ScratchT<V>& sc) {
     sc.found0.clear();
+    sc.il_pool.clear();
     if (entry == kInvalidNode || entry == self) return;
     const MetricSpace space(params.metric);
     const size_t ef = static_cast<size_t>(std::max(params.ef_construction, 1));
@@ -433,6 +497,7 @@ void plan_insert(S& store, NodeId self, const float* vec, int level, NodeId entr
         if (sc.entries.empty()) sc.entries.push_back(start);
     }
     sc.found0.assign(sc.results.begin(), sc.results.end());
+    for (const Candidate& c : sc.found0) sc.il_pool.push_back(c.id);
 }
 
 // Links node `id` (in the store: vector stored, lists empty, present on levels 0..level) with
@@ -562,6 +627,10 @@ void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params
                             sc.replacement.end())
                         sc.il_dropped.push_back(x);
                 auto live_source = [&is_removed](NodeId p) { return !is_removed(p); };
+                // Reachable whenever id is: its old neighbours, their neighbours, what the
+                // search from them found.
+                sc.il_pool.clear();
+                for (const Candidate& c : sc.cands) sc.il_pool.push_back(c.id);
                 detail::keep_dropped_reachable(store, params, sc, live_source);
             }
             return;
