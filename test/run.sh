@@ -130,6 +130,7 @@ step "pg_regress" regress
 step "isolation" isolation
 step "pgTAP" pgtap
 step "differential oracle (test/oracle)" /usr/bin/python3 "$ROOT/test/oracle/oracle.py"
+step "clients and ORMs (test/clients)" bash "$ROOT/test/clients/run.sh"
 stop_cluster
 trap - EXIT
 

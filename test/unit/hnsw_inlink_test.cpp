@@ -148,6 +148,7 @@ struct Case {
     int m;
     int shape;   // 0 gaussian, 1 one-hot, 2 near copies
     bool plain;  // data and m an insert path must keep fully reachable by itself
+    size_t dim = 16;
 };
 
 // After VACUUM's pass every live node is reachable, for every metric (under inner product the
@@ -164,7 +165,7 @@ class InLinks : public ::testing::TestWithParam<Case> {};
 
 TEST_P(InLinks, SerialInsertsLeaveNoNodeUnreachable) {
     const Case c = GetParam();
-    const size_t n = 3000, dim = 16;
+    const size_t n = 3000, dim = c.dim;
     Vecs v = c.shape == 0 ? random_vecs(n, dim, 11) : c.shape == 1 ? one_hot(n, dim)
                                                                    : near_copies(n, dim, 5);
     if (c.metric == Metric::kCosine) normalize(v);
@@ -181,7 +182,7 @@ TEST_P(InLinks, SerialInsertsLeaveNoNodeUnreachable) {
 
 TEST_P(InLinks, ConcurrentInsertsLeaveNoNodeUnreachable) {
     const Case c = GetParam();
-    const size_t n = 4000, dim = 16;
+    const size_t n = 4000, dim = c.dim;
     Vecs v = c.shape == 0 ? random_vecs(n, dim, 13) : c.shape == 1 ? one_hot(n, dim)
                                                                    : near_copies(n, dim, 7);
     if (c.metric == Metric::kCosine) normalize(v);
@@ -213,7 +214,7 @@ TEST_P(InLinks, ConcurrentInsertsLeaveNoNodeUnreachable) {
 
 TEST_P(InLinks, RepairAfterDeletesLeavesNoLiveNodeUnreachable) {
     const Case c = GetParam();
-    const size_t n = 3000, dim = 16;
+    const size_t n = 3000, dim = c.dim;
     Vecs v = c.shape == 0 ? random_vecs(n, dim, 17) : c.shape == 1 ? one_hot(n, dim)
                                                                    : near_copies(n, dim, 9);
     if (c.metric == Metric::kCosine) normalize(v);
@@ -250,6 +251,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"cos_near_m16", Metric::kCosine, 16, 2, false},
                       Case{"l2_gauss_m4", Metric::kL2, 4, 0, false},
                       Case{"ip_onehot_m4", Metric::kInnerProduct, 4, 1, true},
+                      // one dimension: every list points at the two extremes, whose lists fill
+                      Case{"ip_1d_m16", Metric::kInnerProduct, 16, 0, true, 1},
                       Case{"l2_near_m8", Metric::kL2, 8, 2, false}),
     [](const auto& info) { return std::string(info.param.name); });
 

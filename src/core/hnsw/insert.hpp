@@ -67,6 +67,10 @@ struct ScratchT {
     // candidates): ensure_in_link's last resort when no candidate list can take a node.
     std::vector<NodeId> il_pool;
     std::vector<NodeId> il_xlist;  // x's own list (append_to_pool)
+    std::vector<NodeId> il_hop;    // the pool's neighbours (append_to_pool)
+    std::vector<float> il_hopdist;
+    std::vector<uint8_t> il_hopdel;
+    std::vector<Candidate> il_hoporder;
     std::vector<float> il_dists, il_vec, il_vec2, il_vecs;
     std::vector<uint8_t> il_deleted;
     std::vector<Candidate> il_order;
@@ -101,40 +105,94 @@ struct AnySource {
     bool operator()(NodeId) const { return true; }
 };
 
-// Gives x an in-link from a node of sc.il_pool (accepted by `source`, not x): appended to the
-// first one with room, else replacing, in the first full one that has such an entry, an entry
-// y that x links to itself (the edge p -> y becomes the path p -> x -> y, so nothing p reached
-// is lost). Reads at most kPoolTries lists per pass. Returns whether x has such an in-link.
+// Appends x to the level-0 list of p when it has room (or finds x there). Returns whether p
+// links to x afterwards.
+template <class S, class V>
+bool append_if_room(S& store, NodeId p, NodeId x, size_t cap, ScratchT<V>& sc) {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        store.neighbors(p, 0, sc.il_list);
+        if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) return true;
+        if (sc.il_list.size() >= cap) return false;
+        sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
+        sc.il_repl.push_back(x);
+        if (store.update_neighbors(p, 0, std::span<const NodeId>(sc.il_list),
+                                   std::span<const NodeId>(sc.il_repl)))
+            return true;
+    }
+    return false;
+}
+
+// Gives x (vector xv) an in-link from a node known to be reachable, in this order: appended to
+// the first node of sc.il_pool (accepted by `source`, not x) with room; else to the live node
+// with room closest to x among the pool's own neighbours (reachable through the pool: under
+// inner product the pool is the few large-norm vectors every insert finds, whose lists fill
+// up with such appends, while the nodes appended there have room); else, in a full pool list,
+// in place of an entry y that x links to itself (the edge p -> y becomes the path
+// p -> x -> y, so nothing p reached is lost). Bounded: kPoolTries pool lists per pass and
+// kHopLists neighbour lists. Returns whether x got such an in-link.
 inline constexpr size_t kPoolTries = 64;
+inline constexpr size_t kHopLists = 256;
 template <class S, class V, class Source>
-bool append_to_pool(S& store, NodeId x, size_t cap, ScratchT<V>& sc, Source& source) {
-    for (int pass = 0; pass < 2; ++pass) {
-        if (pass == 1) store.neighbors(x, 0, sc.il_xlist);
-        size_t tries = 0;
-        for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
-            const NodeId p = sc.il_pool[i];
-            if (p == x || !source(p)) continue;
-            ++tries;
-            for (int attempt = 0; attempt < 8; ++attempt) {
-                store.neighbors(p, 0, sc.il_list);
-                if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end())
-                    return true;
-                sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
-                if (sc.il_list.size() < cap) {
-                    sc.il_repl.push_back(x);
-                } else {
-                    if (pass == 0) break;
-                    auto y = std::find_if(sc.il_repl.begin(), sc.il_repl.end(), [&](NodeId n) {
-                        return std::find(sc.il_xlist.begin(), sc.il_xlist.end(), n) !=
-                               sc.il_xlist.end();
-                    });
-                    if (y == sc.il_repl.end()) break;
-                    *y = x;
-                }
-                if (store.update_neighbors(p, 0, std::span<const NodeId>(sc.il_list),
-                                           std::span<const NodeId>(sc.il_repl)))
-                    return true;
+bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>& sc,
+                    Source& source) {
+    size_t tries = 0;
+    for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
+        const NodeId p = sc.il_pool[i];
+        if (p == x || !source(p)) continue;
+        ++tries;
+        if (append_if_room(store, p, x, cap, sc)) return true;
+    }
+    // One hop out: the live neighbours of the pool, closest to x first.
+    sc.il_hop.clear();
+    tries = 0;
+    for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
+        const NodeId p = sc.il_pool[i];
+        if (p == x || !source(p)) continue;
+        ++tries;
+        store.neighbors(p, 0, sc.il_list);
+        for (NodeId n : sc.il_list)
+            if (n != x && source(n)) sc.il_hop.push_back(n);
+    }
+    std::sort(sc.il_hop.begin(), sc.il_hop.end());
+    sc.il_hop.erase(std::unique(sc.il_hop.begin(), sc.il_hop.end()), sc.il_hop.end());
+    if (!sc.il_hop.empty()) {
+        sc.il_hopdist.resize(sc.il_hop.size());
+        sc.il_hopdel.assign(sc.il_hop.size(), 0);
+        store.distances(xv, std::span<const NodeId>(sc.il_hop), sc.il_hopdist.data(),
+                        sc.il_hopdel.data());
+        sc.il_hoporder.clear();
+        for (size_t i = 0; i < sc.il_hop.size(); ++i)
+            if (!sc.il_hopdel[i])
+                sc.il_hoporder.push_back(Candidate{sc.il_hopdist[i], sc.il_hop[i]});
+        std::sort(sc.il_hoporder.begin(), sc.il_hoporder.end(), closer);
+        if (sc.il_hoporder.size() > kHopLists) sc.il_hoporder.resize(kHopLists);
+        for (const Candidate& c : sc.il_hoporder)
+            if (append_if_room(store, c.id, x, cap, sc)) return true;
+    }
+    // Path-preserving replacement in a full pool list.
+    store.neighbors(x, 0, sc.il_xlist);
+    tries = 0;
+    for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
+        const NodeId p = sc.il_pool[i];
+        if (p == x || !source(p)) continue;
+        ++tries;
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            store.neighbors(p, 0, sc.il_list);
+            if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) return true;
+            sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
+            if (sc.il_list.size() < cap) {
+                sc.il_repl.push_back(x);
+            } else {
+                auto y = std::find_if(sc.il_repl.begin(), sc.il_repl.end(), [&](NodeId n) {
+                    return std::find(sc.il_xlist.begin(), sc.il_xlist.end(), n) !=
+                           sc.il_xlist.end();
+                });
+                if (y == sc.il_repl.end()) break;
+                *y = x;
             }
+            if (store.update_neighbors(p, 0, std::span<const NodeId>(sc.il_list),
+                                       std::span<const NodeId>(sc.il_repl)))
+                return true;
         }
     }
     return false;
@@ -181,15 +239,15 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             store.neighbors(from, 0, sc.il_hints);
         else
             store.neighbors(x, 0, sc.il_hints);
+        sc.il_vec.resize(dim);
+        const float* xv = vector_of(store, x, sc.il_vec.data());
         auto last_resort = [&] {
-            if (append_to_pool(store, x, cap, sc, source) && budget == 0) x0_linked = true;
+            if (append_to_pool(store, x, xv, cap, sc, source) && budget == 0) x0_linked = true;
         };
         if (sc.il_hints.empty()) {
             last_resort();
             continue;
         }
-        sc.il_vec.resize(dim);
-        const float* xv = vector_of(store, x, sc.il_vec.data());
         sc.il_dists.resize(sc.il_hints.size());
         sc.il_deleted.assign(sc.il_hints.size(), 0);
         store.distances(xv, std::span<const NodeId>(sc.il_hints), sc.il_dists.data(),
@@ -622,9 +680,8 @@ void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params
                 sc.il_newlist.assign(sc.replacement.begin(), sc.replacement.end());
                 sc.il_dropped.clear();
                 for (NodeId x : sc.list)
-                    if (!is_removed(x) &&
-                        std::find(sc.replacement.begin(), sc.replacement.end(), x) ==
-                            sc.replacement.end())
+                    if (!is_removed(x) && std::find(sc.replacement.begin(), sc.replacement.end(),
+                                                    x) == sc.replacement.end())
                         sc.il_dropped.push_back(x);
                 auto live_source = [&is_removed](NodeId p) { return !is_removed(p); };
                 // Reachable whenever id is: its old neighbours, their neighbours, what the
