@@ -105,13 +105,14 @@ struct AnySource {
     bool operator()(NodeId) const { return true; }
 };
 
-// Appends x to the level-0 list of p when it has room (or finds x there). Returns whether p
-// links to x afterwards.
+// Appends x to the level-0 list of p when it has room. Returns whether p links to x
+// afterwards; a p that linked to x already counts only when `existing_ok`.
 template <class S, class V>
-bool append_if_room(S& store, NodeId p, NodeId x, size_t cap, ScratchT<V>& sc) {
+bool append_if_room(S& store, NodeId p, NodeId x, size_t cap, ScratchT<V>& sc, bool existing_ok) {
     for (int attempt = 0; attempt < 8; ++attempt) {
         store.neighbors(p, 0, sc.il_list);
-        if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) return true;
+        if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end())
+            return existing_ok;
         if (sc.il_list.size() >= cap) return false;
         sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
         sc.il_repl.push_back(x);
@@ -129,18 +130,19 @@ bool append_if_room(S& store, NodeId p, NodeId x, size_t cap, ScratchT<V>& sc) {
 // up with such appends, while the nodes appended there have room); else, in a full pool list,
 // in place of an entry y that x links to itself (the edge p -> y becomes the path
 // p -> x -> y, so nothing p reached is lost). Bounded: kPoolTries pool lists per pass and
-// kHopLists neighbour lists. Returns whether x got such an in-link.
+// kHopLists neighbour lists. Returns whether x got such an in-link; with `need_new`, one from a
+// node that did not link to x before (x has one linker, which may be reachable only through x).
 inline constexpr size_t kPoolTries = 64;
 inline constexpr size_t kHopLists = 256;
 template <class S, class V, class Source>
 bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>& sc,
-                    Source& source) {
+                    Source& source, bool need_new) {
     size_t tries = 0;
     for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
         const NodeId p = sc.il_pool[i];
         if (p == x || !source(p)) continue;
         ++tries;
-        if (append_if_room(store, p, x, cap, sc)) return true;
+        if (append_if_room(store, p, x, cap, sc, !need_new)) return true;
     }
     // One hop out: the live neighbours of the pool, closest to x first.
     sc.il_hop.clear();
@@ -167,7 +169,7 @@ bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>
         std::sort(sc.il_hoporder.begin(), sc.il_hoporder.end(), closer);
         if (sc.il_hoporder.size() > kHopLists) sc.il_hoporder.resize(kHopLists);
         for (const Candidate& c : sc.il_hoporder)
-            if (append_if_room(store, c.id, x, cap, sc)) return true;
+            if (append_if_room(store, c.id, x, cap, sc, !need_new)) return true;
     }
     // Path-preserving replacement in a full pool list.
     store.neighbors(x, 0, sc.il_xlist);
@@ -178,7 +180,10 @@ bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>
         ++tries;
         for (int attempt = 0; attempt < 8; ++attempt) {
             store.neighbors(p, 0, sc.il_list);
-            if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) return true;
+            if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
+                if (need_new) break;
+                return true;
+            }
             sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
             if (sc.il_list.size() < cap) {
                 sc.il_repl.push_back(x);
@@ -241,11 +246,13 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             store.neighbors(x, 0, sc.il_hints);
         sc.il_vec.resize(dim);
         const float* xv = vector_of(store, x, sc.il_vec.data());
-        auto last_resort = [&] {
-            if (append_to_pool(store, x, xv, cap, sc, source) && budget == 0) x0_linked = true;
+        // need_new: x has a linker already, but fewer than wanted.
+        auto last_resort = [&](bool need_new) {
+            if (append_to_pool(store, x, xv, cap, sc, source, need_new) && budget == 0)
+                x0_linked = true;
         };
         if (sc.il_hints.empty()) {
-            last_resort();
+            last_resort(false);
             continue;
         }
         sc.il_dists.resize(sc.il_hints.size());
@@ -257,7 +264,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             if (!sc.il_deleted[i] && sc.il_hints[i] != x && source(sc.il_hints[i]))
                 sc.il_order.push_back(Candidate{sc.il_dists[i], sc.il_hints[i]});
         if (sc.il_order.empty()) {
-            last_resort();
+            last_resort(false);
             continue;
         }
         std::sort(sc.il_order.begin(), sc.il_order.end(), closer);
@@ -308,9 +315,10 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // everyone's nearest: displacing there tears up the lists searches depend on (measured:
         // recall 0.4 on clustered data), and "redundant" has no meaning without a metric. The
         // pool gives x an in-link instead (and VACUUM's reachability pass when that fails).
-        // Every candidate linking to x already (other == kInvalidNode): x is reachable.
+        // The pool also when x has one linker of the two wanted: two nodes that are each
+        // other's only linker are an island (seen on 1-d data under inner product).
         if (other == kInvalidNode || params.metric == distance::Metric::kInnerProduct) {
-            if (linkers == 0) last_resort();
+            last_resort(linkers > 0);
             continue;
         }
         // 3. Displace the most redundant entry of the closest candidate that does not link to x
@@ -396,7 +404,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             }
         }
         if (budget == 0) x0_linked = linked;
-        if (!linked && linkers == 0) last_resort();
+        if (!linked) last_resort(linkers > 0);
     }
     return x0_linked;
 }
