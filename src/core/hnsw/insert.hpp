@@ -63,10 +63,12 @@ struct ScratchT {
     // ensure_in_link's own buffers (it runs while the ones above are in use)
     std::vector<NodeId> il_work, il_work_from, il_hints, il_list, il_repl, il_dropped;
     std::vector<NodeId> il_newlist;  // the pruned list as written (keep_dropped_reachable)
-    // Nodes known to be reachable (an insert's level-0 search results, a repaired node's
-    // candidates): ensure_in_link's last resort when no candidate list can take a node.
+    // Nodes known to be reachable without the new node (an insert's level-0 search results,
+    // VACUUM's reached search results): ensure_in_link's last resort for a node without given
+    // candidates when no candidate list can take it.
     std::vector<NodeId> il_pool;
     std::vector<NodeId> il_xlist;  // x's own list (append_to_pool)
+    std::vector<NodeId> il_given;  // the given candidates (ensure_in_link's last resort)
     std::vector<NodeId> il_hop;    // the pool's neighbours (append_to_pool)
     std::vector<float> il_hopdist;
     std::vector<uint8_t> il_hopdel;
@@ -124,7 +126,7 @@ bool append_if_room(S& store, NodeId p, NodeId x, size_t cap, ScratchT<V>& sc, b
 }
 
 // Gives x (vector xv) an in-link from a node known to be reachable, in this order: appended to
-// the first node of sc.il_pool (accepted by `source`, not x) with room; else to the live node
+// the first node of `pool` (accepted by `source`, not x) with room; else to the live node
 // with room closest to x among the pool's own neighbours (reachable through the pool: under
 // inner product the pool is the few large-norm vectors every insert finds, whose lists fill
 // up with such appends, while the nodes appended there have room); else, in a full pool list,
@@ -135,11 +137,11 @@ bool append_if_room(S& store, NodeId p, NodeId x, size_t cap, ScratchT<V>& sc, b
 inline constexpr size_t kPoolTries = 64;
 inline constexpr size_t kHopLists = 256;
 template <class S, class V, class Source>
-bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>& sc,
-                    Source& source, bool need_new) {
+bool append_to_pool(S& store, NodeId x, const float* xv, std::span<const NodeId> pool, size_t cap,
+                    ScratchT<V>& sc, Source& source, bool need_new) {
     size_t tries = 0;
-    for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
-        const NodeId p = sc.il_pool[i];
+    for (size_t i = 0; i < pool.size() && tries < kPoolTries; ++i) {
+        const NodeId p = pool[i];
         if (p == x || !source(p)) continue;
         ++tries;
         if (append_if_room(store, p, x, cap, sc, !need_new)) return true;
@@ -147,8 +149,8 @@ bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>
     // One hop out: the live neighbours of the pool, closest to x first.
     sc.il_hop.clear();
     tries = 0;
-    for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
-        const NodeId p = sc.il_pool[i];
+    for (size_t i = 0; i < pool.size() && tries < kPoolTries; ++i) {
+        const NodeId p = pool[i];
         if (p == x || !source(p)) continue;
         ++tries;
         store.neighbors(p, 0, sc.il_list);
@@ -174,8 +176,8 @@ bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>
     // Path-preserving replacement in a full pool list.
     store.neighbors(x, 0, sc.il_xlist);
     tries = 0;
-    for (size_t i = 0; i < sc.il_pool.size() && tries < kPoolTries; ++i) {
-        const NodeId p = sc.il_pool[i];
+    for (size_t i = 0; i < pool.size() && tries < kPoolTries; ++i) {
+        const NodeId p = pool[i];
         if (p == x || !source(p)) continue;
         ++tries;
         for (int attempt = 0; attempt < 8; ++attempt) {
@@ -215,10 +217,11 @@ bool append_to_pool(S& store, NodeId x, const float* xv, size_t cap, ScratchT<V>
 // result of a search when x0's neighbours are unreachable themselves).
 //
 // Last resort, when none of that gives x an in-link (under inner product nothing is displaced
-// above): a node of sc.il_pool takes x (append_to_pool: where there is room, else in place of
-// an entry x links to). The pool holds nodes the caller reached through the graph (the running
-// insert's search results), so that edge makes x reachable, and no search loses a node it
-// reached through that list.
+// above): a node of the pool takes x (append_to_pool: where there is room, else one of their
+// neighbours with room, else in place of an entry x links to). The pool must be reachable
+// without x: the given candidates (the list x left), then sc.il_pool (the insert's search
+// results) less x's own neighbours, which the search may have reached through x. So that edge
+// makes x reachable, and no search loses a node it reached through that list.
 //
 // Returns whether x0 ended up with an in-link from an accepted live node.
 template <class S, class V, class Source = AnySource>
@@ -246,9 +249,24 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
             store.neighbors(x, 0, sc.il_hints);
         sc.il_vec.resize(dim);
         const float* xv = vector_of(store, x, sc.il_vec.data());
+        // The pool of the last resort must be reachable without x: the given candidates
+        // first (the list x was dropped or displaced from), then sc.il_pool (the running
+        // insert's search results, or VACUUM's) without x's own neighbours: the search may
+        // have reached those through x (seen: two nodes ended up each other's only linker).
+        const bool given_list = (budget == 0 && !hints.empty()) || from != kInvalidNode;
+        sc.il_given.clear();
+        if (given_list) sc.il_given.assign(sc.il_hints.begin(), sc.il_hints.end());
+        if (!sc.il_pool.empty()) {
+            store.neighbors(x, 0, sc.il_xlist);
+            for (NodeId p : sc.il_pool)
+                if (p != x &&
+                    std::find(sc.il_xlist.begin(), sc.il_xlist.end(), p) == sc.il_xlist.end())
+                    sc.il_given.push_back(p);
+        }
+        const std::span<const NodeId> pool(sc.il_given);
         // need_new: x has a linker already, but fewer than wanted.
         auto last_resort = [&](bool need_new) {
-            if (append_to_pool(store, x, xv, cap, sc, source, need_new) && budget == 0)
+            if (append_to_pool(store, x, xv, pool, cap, sc, source, need_new) && budget == 0)
                 x0_linked = true;
         };
         if (sc.il_hints.empty()) {
@@ -273,7 +291,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // an island that no search enters. (Remember which non-linkers have room.)
         // Given candidates (the list x was dropped from) are reachable themselves: one linker
         // among them is enough, and the 8 closest to x are the ones worth reading.
-        const bool given = (budget == 0 && !hints.empty()) || from != kInvalidNode;
+        const bool given = given_list;
         if (given && sc.il_order.size() > 8) sc.il_order.resize(8);
         const size_t want = std::min<size_t>(given ? 1 : 2, sc.il_order.size());
         size_t linkers = 0;
@@ -692,10 +710,6 @@ void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params
                                                     x) == sc.replacement.end())
                         sc.il_dropped.push_back(x);
                 auto live_source = [&is_removed](NodeId p) { return !is_removed(p); };
-                // Reachable whenever id is: its old neighbours, their neighbours, what the
-                // search from them found.
-                sc.il_pool.clear();
-                for (const Candidate& c : sc.cands) sc.il_pool.push_back(c.id);
                 detail::keep_dropped_reachable(store, params, sc, live_source);
             }
             return;
