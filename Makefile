@@ -9,13 +9,17 @@
 
 EXTENSION  = piramid
 MODULE_big = piramid
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
 PG_SRCS   := $(sort $(shell find src/pg -name '*.cpp'))
 OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# Earlier versions' install scripts as shipped (CREATE EXTENSION piramid VERSION '0.1.0') and
+# the upgrade scripts between versions (ALTER EXTENSION piramid UPDATE): tracked, never
+# regenerated. sql/upgrade.sql checks that an upgrade gives exactly a fresh install's objects.
+DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 SQL_FRAGMENTS := $(sort $(wildcard sql/fragments/*.sql))
 
 # pg_regress tests: every sql/*.sql except the install script, in name order.
