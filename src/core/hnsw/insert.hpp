@@ -253,20 +253,25 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // first (the list x was dropped or displaced from), then sc.il_pool (the running
         // insert's search results, or VACUUM's) without x's own neighbours: the search may
         // have reached those through x (seen: two nodes ended up each other's only linker).
+        // (Built when the last resort runs: x's list is read only then. The given ids are
+        // copied now, as step 3 reuses il_hints.)
         const bool given_list = (budget == 0 && !hints.empty()) || from != kInvalidNode;
         sc.il_given.clear();
         if (given_list) sc.il_given.assign(sc.il_hints.begin(), sc.il_hints.end());
-        if (!sc.il_pool.empty()) {
-            store.neighbors(x, 0, sc.il_xlist);
-            for (NodeId p : sc.il_pool)
-                if (p != x &&
-                    std::find(sc.il_xlist.begin(), sc.il_xlist.end(), p) == sc.il_xlist.end())
-                    sc.il_given.push_back(p);
-        }
-        const std::span<const NodeId> pool(sc.il_given);
+        const size_t ngiven = sc.il_given.size();
         // need_new: x has a linker already, but fewer than wanted.
         auto last_resort = [&](bool need_new) {
-            if (append_to_pool(store, x, xv, pool, cap, sc, source, need_new) && budget == 0)
+            sc.il_given.resize(ngiven);
+            if (!sc.il_pool.empty()) {
+                store.neighbors(x, 0, sc.il_xlist);
+                for (NodeId p : sc.il_pool)
+                    if (p != x &&
+                        std::find(sc.il_xlist.begin(), sc.il_xlist.end(), p) == sc.il_xlist.end())
+                        sc.il_given.push_back(p);
+            }
+            if (append_to_pool(store, x, xv, std::span<const NodeId>(sc.il_given), cap, sc, source,
+                               need_new) &&
+                budget == 0)
                 x0_linked = true;
         };
         if (sc.il_hints.empty()) {
@@ -313,20 +318,8 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         if (budget == 0) x0_linked = linkers > 0;
         if (linked) continue;
         // 2. Append to the closest candidate with room.
-        for (size_t r = 0; r < nroomy && !linked; ++r) {
-            for (int attempt = 0; attempt < 8 && !linked; ++attempt) {
-                store.neighbors(roomy[r], 0, sc.il_list);
-                if (std::find(sc.il_list.begin(), sc.il_list.end(), x) != sc.il_list.end()) {
-                    linked = true;
-                    break;
-                }
-                if (sc.il_list.size() >= cap) break;
-                sc.il_repl.assign(sc.il_list.begin(), sc.il_list.end());
-                sc.il_repl.push_back(x);
-                linked = store.update_neighbors(roomy[r], 0, std::span<const NodeId>(sc.il_list),
-                                                std::span<const NodeId>(sc.il_repl));
-            }
-        }
+        for (size_t r = 0; r < nroomy && !linked; ++r)
+            linked = append_if_room(store, roomy[r], x, cap, sc, true);
         if (budget == 0) x0_linked = x0_linked || linked;
         if (linked) continue;
         // Under inner product the full lists are those of the few large-norm vectors that are
@@ -641,6 +634,7 @@ bool ensure_in_link(S& store, NodeId x, const Params& params, ScratchT<V>& sc,
 template <class S, class IsRemoved, class V>
 void repair(S& store, NodeId id, int level, IsRemoved&& is_removed, const Params& params,
             ScratchT<V>& sc, NodeId entry = kInvalidNode, int entry_level = -1) {
+    sc.il_pool.clear();  // no insert's search results here (the scratch may have served one)
     const MetricSpace space(params.metric);
     const size_t cap = level_capacity(params, level);
     for (int attempt = 0; attempt < detail::kMaxCasRetries; ++attempt) {
