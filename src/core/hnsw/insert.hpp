@@ -328,7 +328,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // pool gives x an in-link instead (and VACUUM's reachability pass when that fails).
         // The pool also when x has one linker of the two wanted: two nodes that are each
         // other's only linker are an island (seen on 1-d data under inner product).
-        if (other == kInvalidNode || params.metric == distance::Metric::kInnerProduct) {
+        if (other == kInvalidNode || distance::is_inner_product(params.metric)) {
             last_resort(linkers > 0);
             continue;
         }

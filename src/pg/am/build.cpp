@@ -10,6 +10,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -48,7 +49,8 @@ struct BuildState {
     Relation heap;
     Relation index;
     distance::Metric metric;
-    int dims;
+    int dims;       // lanes an element stores
+    int type_dims;  // the column's dimensions
     int m;
     int ef_construction;
     int max_level;
@@ -104,7 +106,9 @@ void run_builder(BuildState* st) {
     const int threads = b->size() < 10000 ? 1 : st->threads;
     const auto method = static_cast<BuildMethod>(g_build_method);
     engine::DistanceEngine* eng = nullptr;
-    if (method != BuildMethod::kInsert) {
+    // The distance engines work on float vectors; half and bit graphs build by insertion.
+    if (method != BuildMethod::kInsert &&
+        distance::element_kind(st->metric) == distance::ElementKind::kF32) {
         char why[512];
         why[0] = '\0';
         // auto: only a GPU engine is worth it (the CPU engine's brute force is O(n^2)).
@@ -267,16 +271,60 @@ void flush_in_memory(BuildState* st) {
     });
 }
 
+// The shape of the index column's elements, with pgvector's checks (and the page's).
+struct Shape {
+    distance::Metric metric;
+    int type_dims;
+    int lanes;
+    int max_level;
+};
+
+Shape column_shape(Relation index) {
+    const Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), 0);
+    if (att->atttypid == VARBITOID)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("type not supported for hnsw index"),
+                        errhint("Index a bit(n) column or expression: bit varying has no fixed "
+                                "length.")));
+    Shape s;
+    s.metric = index_metric(index);
+    const distance::ElementKind kind = distance::element_kind(s.metric);
+    s.type_dims = att->atttypmod;
+    if (s.type_dims < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("column does not have dimensions"),
+                        errhint("Declare the column with a dimension count, e.g. %s(3).",
+                                kind_type_name(kind))));
+    if (s.type_dims > max_index_dims(kind))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %d dimensions for hnsw index",
+                               max_index_dims(kind))));
+    s.lanes = static_cast<int>(distance::lanes_for(kind, static_cast<size_t>(s.type_dims)));
+    const int m = option_m(index);
+    s.max_level = max_level_for(s.lanes, m);
+    if (s.max_level < 0) {
+        int max_dims = s.type_dims;
+        while (max_dims > 1 &&
+               max_level_for(static_cast<int>(distance::lanes_for(kind, max_dims)), m) < 0)
+            --max_dims;
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("%s(%d) is too large for an hnsw index with m = %d", kind_type_name(kind),
+                        s.type_dims, m),
+                 errdetail("An element needs %zu bytes; a page holds at most %zu.",
+                           static_cast<size_t>(element_size(s.lanes, m, 0)),
+                           static_cast<size_t>(max_element_size())),
+                 errhint("Use at most %d dimensions with m = %d, or a smaller m.", max_dims, m)));
+    }
+    return s;
+}
+
 extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
                                bool /*alive*/, void* state) {
     auto* st = static_cast<BuildState*>(state);
     if (isnull[0]) return;
     MemoryContext old = MemoryContextSwitchTo(st->tmpcxt);
-    const Vector* v = PIRAMID_DatumGetVector(values[0]);
-    if (v->dim != st->dims)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("expected %d dimensions, not %d", st->dims, v->dim)));
-    const bool ok = prepare_vector(st->metric, v, st->vecbuf);
+    const bool ok = prepare_datum(st->metric, st->type_dims, values[0], st->vecbuf, false);
     MemoryContextSwitchTo(old);
     MemoryContextReset(st->tmpcxt);
     if (!ok) return;  // zero vector under cosine: not indexable
@@ -286,8 +334,8 @@ extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, b
             const double loaded = static_cast<double>(st->builder->object->size());
             call_pg([&] {
                 ereport(NOTICE,
-                        (errmsg("hnsw graph no longer fits in maintenance_work_mem after %.0f "
-                                "vectors; continuing on disk",
+                        (errmsg("hnsw graph no longer fits into maintenance_work_mem after %.0f "
+                                "tuples",
                                 loaded),
                          errdetail("The rest of the build inserts one vector at a time, which "
                                    "is much slower."),
@@ -306,36 +354,18 @@ extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, b
 extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info) {
     if (RelationGetNumberOfBlocks(index) != 0)
         elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
-    const int dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-    if (dims < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("column does not have dimensions"),
-                        errhint("Declare the column with a dimension count, e.g. vector(3).")));
-    if (dims > kMaxIndexDims)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("column cannot have more than %d dimensions for hnsw index",
-                               kMaxIndexDims)));
-    const int m = option_m(index);
+    const Shape shape = column_shape(index);
+    const int dims = shape.lanes, m = option_m(index);
     const int efc = option_ef_construction(index);
-    const int max_level = max_level_for(dims, m);
-    if (max_level < 0) {
-        int max_dims = dims;
-        while (max_dims > 1 && max_level_for(max_dims, m) < 0) --max_dims;
-        ereport(ERROR,
-                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                 errmsg("vector(%d) is too large for an hnsw index with m = %d", dims, m),
-                 errdetail("An element needs %zu bytes; a page holds at most %zu.",
-                           static_cast<size_t>(element_size(dims, m, 0)),
-                           static_cast<size_t>(max_element_size())),
-                 errhint("Use at most %d dimensions with m = %d, or a smaller m.", max_dims, m)));
-    }
-    const distance::Metric metric = index_metric(index);
+    const int max_level = shape.max_level;
+    const distance::Metric metric = shape.metric;
 
     MetaData meta;
     std::memset(&meta, 0, sizeof(meta));
     meta.magic = kMagic;
     meta.version = kFormatVersion;
     meta.dims = static_cast<uint32>(dims);
+    meta.type_dims = static_cast<uint32>(shape.type_dims);
     meta.m = static_cast<uint16>(m);
     meta.ef_construction = static_cast<uint16>(efc);
     meta.metric = static_cast<uint8>(metric);
@@ -350,6 +380,7 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
     st->index = index;
     st->metric = metric;
     st->dims = dims;
+    st->type_dims = shape.type_dims;
     st->m = m;
     st->ef_construction = efc;
     st->max_level = max_level;
@@ -385,17 +416,17 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
 }
 
 extern "C" void hnsw_buildempty(Relation index) {
-    const int dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-    const int m = option_m(index);
+    const Shape shape = column_shape(index);
     MetaData meta;
     std::memset(&meta, 0, sizeof(meta));
     meta.magic = kMagic;
     meta.version = kFormatVersion;
-    meta.dims = static_cast<uint32>(dims);
-    meta.m = static_cast<uint16>(m);
+    meta.dims = static_cast<uint32>(shape.lanes);
+    meta.type_dims = static_cast<uint32>(shape.type_dims);
+    meta.m = static_cast<uint16>(option_m(index));
     meta.ef_construction = static_cast<uint16>(option_ef_construction(index));
-    meta.metric = static_cast<uint8>(index_metric(index));
-    meta.max_level = static_cast<uint8>(std::max(0, max_level_for(dims, m)));
+    meta.metric = static_cast<uint8>(shape.metric);
+    meta.max_level = static_cast<uint8>(shape.max_level);
     meta.entry_level = -1;
     meta.entry = kInvalidNode;
     meta.insert_hint = 1;

@@ -66,41 +66,6 @@ int option_ef_construction(Relation index) {
     return opts ? opts->ef_construction : kDefaultEfConstruction;
 }
 
-distance::Metric index_metric(Relation index) {
-    Oid proc = index_getprocid(index, 1, 1);
-    char* name = get_func_name(proc);
-    if (name == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
-                        errmsg("hnsw opclass has no distance support function")));
-    distance::Metric metric;
-    if (std::strcmp(name, "vector_l2_squared_distance") == 0 ||
-        std::strcmp(name, "l2_distance") == 0)
-        metric = distance::Metric::kL2;
-    else if (std::strcmp(name, "vector_negative_inner_product") == 0)
-        metric = OidIsValid(index_getprocid(index, 1, 2)) ? distance::Metric::kCosine
-                                                           : distance::Metric::kInnerProduct;
-    else if (std::strcmp(name, "l1_distance") == 0)
-        metric = distance::Metric::kL1;
-    else
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("hnsw does not support distance function %s", name)));
-    return metric;
-}
-
-bool prepare_vector(distance::Metric metric, const Vector* v, float* out) {
-    const int dims = v->dim;
-    if (metric != distance::Metric::kCosine) {
-        std::memcpy(out, v->x, sizeof(float) * dims);
-        return true;
-    }
-    double norm = 0.0;
-    for (int i = 0; i < dims; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
-    if (!(norm > 0.0) || !std::isfinite(norm)) return false;
-    const double inv = 1.0 / std::sqrt(norm);
-    for (int i = 0; i < dims; ++i) out[i] = static_cast<float>(v->x[i] * inv);
-    return true;
-}
-
 int random_level(int m, int max_level, const ItemPointerData* tid) {
     // The draw is a hash of the heap TID: geometric as HNSW wants, and reproducible, so the
     // same rows inserted in the same order give the same graph (tests, replicas, bug reports).

@@ -12,6 +12,7 @@ extern "C" {
 }
 
 #include "core/distance/distance.hpp"
+#include "pg/am/element.hpp"
 #include "pg/storage/page.hpp"
 #include "pg/type/vector.hpp"
 
@@ -23,7 +24,6 @@ inline constexpr int kMaxM = 100;
 inline constexpr int kDefaultEfConstruction = 64;
 inline constexpr int kMinEfConstruction = 4;
 inline constexpr int kMaxEfConstruction = 1000;
-inline constexpr int kMaxIndexDims = 16000;
 
 // Parsed reloptions (varlena: vl_len_ first).
 struct Options {
@@ -50,13 +50,6 @@ inline constexpr int64 kPhaseWrite = 3;
 void register_reloptions();
 int option_m(Relation index);
 int option_ef_construction(Relation index);
-
-// The metric of an index from its opclass support functions.
-distance::Metric index_metric(Relation index);
-
-// Copies the vector into out (dims floats) in the form the graph stores: normalised for cosine.
-// Returns false when the vector cannot be indexed (zero norm under cosine).
-bool prepare_vector(distance::Metric metric, const Vector* v, float* out);
 
 // Inserts one vector with its heap TID into the on-disk graph (aminsert and the build's on-disk
 // continuation). `vec` is already prepared.

@@ -107,13 +107,10 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
                                               ALLOCSET_DEFAULT_SIZES);
     MemoryContext old = MemoryContextSwitchTo(cxt);
-    const Vector* v = PIRAMID_DatumGetVector(values[0]);
     const MetaData meta = read_meta(index);
-    if (v->dim != static_cast<int>(meta.dims))
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("expected %u dimensions, not %d", meta.dims, v->dim)));
-    float* vec = static_cast<float*>(palloc(sizeof(float) * v->dim));
-    if (prepare_vector(static_cast<distance::Metric>(meta.metric), v, vec))
+    float* vec = static_cast<float*>(palloc(sizeof(float) * meta.dims));
+    if (prepare_datum(static_cast<distance::Metric>(meta.metric),
+                      static_cast<int>(meta_type_dims(meta)), values[0], vec, false))
         guard([&] { insert_on_disk(index, vec, heap_tid); });
     MemoryContextSwitchTo(old);
     MemoryContextDelete(cxt);

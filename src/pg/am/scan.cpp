@@ -183,12 +183,10 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
     w->query.assign(dims, 0.0f);
     if (scan->numberOfOrderBys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL)) {
         Datum d = scan->orderByData[0].sk_argument;
-        const Vector* v = call_pg([&] { return PIRAMID_DatumGetVector(d); });
-        if (v->dim != dims)
-            throw Error(Errc::kDataException, "different vector dimensions " +
-                                                  std::to_string(dims) + " and " +
-                                                  std::to_string(v->dim));
-        if (!prepare_vector(static_cast<distance::Metric>(so->meta.metric), v, w->query.data()))
+        float* q = w->query.data();
+        const auto metric = static_cast<distance::Metric>(so->meta.metric);
+        const int type_dims = static_cast<int>(meta_type_dims(so->meta));
+        if (!call_pg([&] { return prepare_datum(metric, type_dims, d, q, true); }))
             std::fill(w->query.begin(), w->query.end(), 0.0f);
     }
     w->batch.clear();

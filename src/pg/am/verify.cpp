@@ -240,12 +240,7 @@ extern "C" void verify_heap_callback(Relation, ItemPointer tid, Datum* values, b
                                      bool alive, void* state) {
     auto* st = static_cast<OwnedBox<VerifyState>*>(state)->object;
     if (!alive || isnull[0]) return;
-    if (st->metric == distance::Metric::kCosine) {
-        const Vector* v = PIRAMID_DatumGetVector(values[0]);
-        double norm = 0;
-        for (int i = 0; i < v->dim; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
-        if (!(norm > 0)) return;
-    }
+    if (!datum_indexable(st->metric, values[0])) return;
     guard([&] {
         st->live_heap++;
         if (!st->reachable_tids.count(tid_key(tid))) {
@@ -274,13 +269,7 @@ void check_heap(Relation index, OwnedBox<VerifyState>* box, Snapshot snap) {
 }
 
 const char* metric_name(uint8 metric) {
-    switch (static_cast<distance::Metric>(metric)) {
-        case distance::Metric::kL2: return "l2";
-        case distance::Metric::kInnerProduct: return "ip";
-        case distance::Metric::kCosine: return "cosine";
-        case distance::Metric::kL1: return "l1";
-    }
-    return "unknown";
+    return distance::metric_name(static_cast<distance::Metric>(metric));
 }
 
 }  // namespace
@@ -320,8 +309,9 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
             st->add("block 0: not an hnsw meta page");
         } else if (meta.magic != kMagic || meta.version != kFormatVersion) {
             st->add("meta page: bad magic %08x or version %u", meta.magic, meta.version);
-        } else if (meta.dims < 1 || meta.dims > kMaxIndexDims || meta.m < kMinM || meta.m > kMaxM) {
-            st->add("meta page: bad dims %u or m %u", meta.dims, meta.m);
+        } else if (meta.dims < 1 || meta.dims > 16000 || meta.m < kMinM || meta.m > kMaxM ||
+                   !piramid::distance::metric_valid(meta.metric)) {
+            st->add("meta page: bad dims %u, m %u or metric %u", meta.dims, meta.m, meta.metric);
         } else {
             st->metric = static_cast<piramid::distance::Metric>(meta.metric);
             read_pages(index, meta, st);
@@ -394,7 +384,7 @@ PIRAMID_FUNCTION(piramid_hnsw_stats) {
     values[3] = Int64GetDatum(static_cast<int64>(nblocks));
     values[4] = Int32GetDatum(max_level);
     values[5] = Int32GetDatum(meta.entry_level);
-    values[6] = Int32GetDatum(static_cast<int32>(meta.dims));
+    values[6] = Int32GetDatum(static_cast<int32>(meta_type_dims(meta)));
     values[7] = Int32GetDatum(meta.m);
     values[8] = Int32GetDatum(meta.ef_construction);
     values[9] = CStringGetTextDatum(metric_name(meta.metric));

@@ -13,14 +13,12 @@ extern "C" {
 #include <string>
 
 #include "core/common/error.hpp"
+#include "core/distance/lanes.hpp"
 
 namespace piramid::pg::hnsw {
 
 namespace {
 
-float neg_dot(const float* a, const float* b, size_t n) { return -distance::best().dot(a, b, n); }
-float l2sq(const float* a, const float* b, size_t n) { return distance::best().l2sq(a, b, n); }
-float l1(const float* a, const float* b, size_t n) { return distance::best().l1(a, b, n); }
 
 [[noreturn]] void corrupted(Relation index, NodeId id) {
     throw Error(Errc::kInternal, std::string("index \"") + RelationGetRelationName(index) +
@@ -32,13 +30,7 @@ float l1(const float* a, const float* b, size_t n) { return distance::best().l1(
 }  // namespace
 
 GraphDistance graph_distance(distance::Metric metric) {
-    switch (metric) {
-        case distance::Metric::kL2: return l2sq;
-        case distance::Metric::kInnerProduct:
-        case distance::Metric::kCosine: return neg_dot;
-        case distance::Metric::kL1: return l1;
-    }
-    return l2sq;
+    return distance::lane_distance(metric);
 }
 
 ElementHeader* element_at(Page page, OffsetNumber off) {

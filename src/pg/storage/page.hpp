@@ -54,8 +54,17 @@ struct MetaData {
     int16 entry_level;  // -1: empty graph
     NodeId entry;
     BlockNumber insert_hint;  // a page that may have room or a free slot
-    uint32 reserved[4];
+    // The column's dimensions when they differ from `dims`, which counts the 32-bit lanes an
+    // element stores (core/distance/lanes.hpp: half and bit vectors pack 2 and 32 dimensions a
+    // lane). 0 (every float index, and every index made before halfvec and bit): `dims`.
+    uint32 type_dims;
+    uint32 reserved[3];
 };
+
+// The column's dimensions (the type's: bits for bit, halves for halfvec).
+inline uint32 meta_type_dims(const MetaData& meta) {
+    return meta.type_dims != 0 ? meta.type_dims : meta.dims;
+}
 
 enum ElementFlags : uint8 {
     kDeleted = 1,  // no live heap TID; still part of the graph

@@ -1,0 +1,193 @@
+// Column values to stored elements (see element.hpp).
+#include "pg/am/element.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/varbit.h"
+}
+
+#include <cmath>
+#include <cstring>
+
+#include "core/distance/half.hpp"
+#include "pg/guard.hpp"
+#include "pg/type/vector.hpp"
+
+namespace piramid::pg::hnsw {
+namespace {
+
+using distance::ElementKind;
+using distance::Metric;
+
+// The halfvec varlena as pgvector lays it out (and piramid's halfvec type): header, int16 dim,
+// int16 unused, dim halves.
+struct HalfVecView {
+    int32 vl_len_;
+    int16 dim;
+    int16 unused;
+    distance::half x[FLEXIBLE_ARRAY_MEMBER];
+};
+
+bool type_named(Oid type, const char* name) {
+    if (type == BITOID) return std::strcmp(name, "bit") == 0;
+    HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+    if (!HeapTupleIsValid(tup)) return false;
+    const bool same =
+        std::strcmp(NameStr(reinterpret_cast<Form_pg_type>(GETSTRUCT(tup))->typname), name) == 0;
+    ReleaseSysCache(tup);
+    return same;
+}
+
+[[noreturn]] void unsupported(const char* fn, Oid type) {
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("hnsw does not support distance function %s for type %s", fn,
+                           format_type_be(type))));
+}
+
+[[noreturn]] void dims_error(ElementKind kind, int want, int got, bool query) {
+    if (!query)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %d dimensions, not %d", want, got)));
+    if (kind == ElementKind::kBit)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("different bit lengths %d and %d", want, got)));
+    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                    errmsg("different %s dimensions %d and %d", kind_type_name(kind), want, got)));
+}
+
+}  // namespace
+
+Metric index_metric(Relation index) {
+    Oid proc = index_getprocid(index, 1, 1);
+    char* name = get_func_name(proc);
+    if (name == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                        errmsg("hnsw opclass has no distance support function")));
+    const Oid type = index->rd_opcintype[0];
+    const bool cosine = OidIsValid(index_getprocid(index, 1, 2));
+    auto is = [&](const char* n) { return std::strcmp(name, n) == 0; };
+    if (type_named(type, "vector")) {
+        if (is("vector_l2_squared_distance") || is("l2_distance")) return Metric::kL2;
+        if (is("vector_negative_inner_product"))
+            return cosine ? Metric::kCosine : Metric::kInnerProduct;
+        if (is("l1_distance")) return Metric::kL1;
+    } else if (type_named(type, "halfvec")) {
+        if (is("halfvec_l2_squared_distance") || is("l2_distance")) return distance::kHalfL2;
+        if (is("halfvec_negative_inner_product"))
+            return cosine ? distance::kHalfCosine : distance::kHalfInnerProduct;
+        if (is("l1_distance")) return distance::kHalfL1;
+    } else if (type == BITOID) {
+        if (is("hamming_distance")) return distance::kHamming;
+        if (is("jaccard_distance")) return distance::kJaccard;
+    }
+    unsupported(name, type);
+}
+
+const char* kind_type_name(ElementKind kind) {
+    switch (kind) {
+        case ElementKind::kF32:
+            return "vector";
+        case ElementKind::kF16:
+            return "halfvec";
+        case ElementKind::kBit:
+            return "bit";
+    }
+    return "vector";
+}
+
+int max_index_dims(ElementKind kind) {
+    switch (kind) {
+        case ElementKind::kF32:
+            return 2000;
+        case ElementKind::kF16:
+            return 4000;
+        case ElementKind::kBit:
+            return 64000;
+    }
+    return 2000;
+}
+
+bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query) {
+    const ElementKind kind = distance::element_kind(metric);
+    const size_t lanes = distance::lanes_for(kind, static_cast<size_t>(dims));
+    const bool cosine = distance::is_cosine(metric);
+    switch (kind) {
+        case ElementKind::kF32: {
+            const Vector* v = PIRAMID_DatumGetVector(value);
+            if (v->dim != dims) dims_error(kind, dims, v->dim, query);
+            if (!cosine) {
+                std::memcpy(out, v->x, sizeof(float) * lanes);
+                return true;
+            }
+            double norm = 0.0;
+            for (int i = 0; i < dims; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
+            if (!(norm > 0.0) || !std::isfinite(norm)) return false;
+            const double inv = 1.0 / std::sqrt(norm);
+            for (int i = 0; i < dims; ++i) out[i] = static_cast<float>(v->x[i] * inv);
+            return true;
+        }
+        case ElementKind::kF16: {
+            const auto* v = reinterpret_cast<const HalfVecView*>(PG_DETOAST_DATUM(value));
+            if (v->dim != dims) dims_error(kind, dims, v->dim, query);
+            auto* h = reinterpret_cast<distance::half*>(out);
+            h[2 * lanes - 1] = 0;  // the padding half when dims is odd
+            if (!cosine) {
+                std::memcpy(h, v->x, sizeof(distance::half) * static_cast<size_t>(dims));
+                return true;
+            }
+            double norm = 0.0;
+            for (int i = 0; i < dims; ++i) {
+                const double x = distance::half_to_float(v->x[i]);
+                norm += x * x;
+            }
+            if (!(norm > 0.0) || !std::isfinite(norm)) return false;
+            const double inv = 1.0 / std::sqrt(norm);
+            for (int i = 0; i < dims; ++i)
+                h[i] = distance::float_to_half(
+                    static_cast<float>(distance::half_to_float(v->x[i]) * inv));
+            return true;
+        }
+        case ElementKind::kBit: {
+            const VarBit* b = DatumGetVarBitP(value);
+            if (VARBITLEN(b) != dims) dims_error(kind, dims, VARBITLEN(b), query);
+            std::memset(out, 0, sizeof(float) * lanes);
+            std::memcpy(out, VARBITS(b), static_cast<size_t>(VARBITBYTES(b)));
+            return true;
+        }
+    }
+    return false;
+}
+
+bool datum_indexable(Metric metric, Datum value) {
+    if (!distance::is_cosine(metric)) return true;
+    double norm = 0.0;
+    if (distance::element_kind(metric) == ElementKind::kF32) {
+        const Vector* v = PIRAMID_DatumGetVector(value);
+        for (int i = 0; i < v->dim; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
+    } else {
+        const auto* v = reinterpret_cast<const HalfVecView*>(PG_DETOAST_DATUM(value));
+        for (int i = 0; i < v->dim; ++i) {
+            const double x = distance::half_to_float(v->x[i]);
+            norm += x * x;
+        }
+    }
+    return norm > 0.0 && std::isfinite(norm);
+}
+
+}  // namespace piramid::pg::hnsw
+
+// Support function 3 of the halfvec and bit opclasses (pgvector's catalog layout). The element
+// kind follows from the opclass's type (index_metric), so these are markers: they return the
+// kind's name and are never called by piramid itself.
+PIRAMID_FUNCTION(hnsw_halfvec_support) {
+    PG_RETURN_POINTER(const_cast<char*>("halfvec"));
+}
+
+PIRAMID_FUNCTION(hnsw_bit_support) {
+    PG_RETURN_POINTER(const_cast<char*>("bit"));
+}
