@@ -9,18 +9,24 @@
 
 EXTENSION  = piramid
 MODULE_big = piramid
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
 PG_SRCS   := $(sort $(shell find src/pg -name '*.cpp'))
 OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 # Earlier versions' install scripts as shipped (CREATE EXTENSION piramid VERSION '0.1.0') and
-# the upgrade scripts between versions (ALTER EXTENSION piramid UPDATE): tracked, never
+# the upgrade scripts between shipped versions (ALTER EXTENSION piramid UPDATE): tracked, never
 # regenerated. sql/upgrade.sql checks that an upgrade gives exactly a fresh install's objects.
-DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
+DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0.sql
 SQL_FRAGMENTS := $(sort $(wildcard sql/fragments/*.sql))
+# The upgrade from the last shipped version to this one, generated while this version is being
+# made (frozen when it ships): its head (sql/fragments/upgrade/), then the fragments new in this
+# version, those numbered 40 and up (halfvec, bit distances, sparsevec, their hnsw opclasses).
+PREV_VERSION = 0.2.0
+UPGRADE_HEAD = sql/fragments/upgrade/$(PREV_VERSION)--$(EXTVERSION).sql
+UPGRADE_FRAGMENTS := $(sort $(wildcard sql/fragments/[4-9]*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql
 
 # pg_regress tests: every sql/*.sql except the install script, in name order.
 REGRESS = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
@@ -88,7 +94,9 @@ src/core/%.o: src/core/%.cpp | .deps
 src/pg/%.o: src/pg/%.cpp | .deps
 	$(CXX) $(PIRAMID_CXXFLAGS) -isystem $(PG_INCLUDE_SERVER) -c $< -o $@
 
-$(DATA_built): $(SQL_FRAGMENTS)
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_FRAGMENTS)
+	cat $^ | sed 's/@EXTENSION@/$(EXTENSION)/g' > $@
+sql/$(EXTENSION)--$(PREV_VERSION)--$(EXTVERSION).sql: $(UPGRADE_HEAD) $(UPGRADE_FRAGMENTS)
 	cat $^ | sed 's/@EXTENSION@/$(EXTENSION)/g' > $@
 
 # The opt-in alias: piramid installed under the name "vector", for applications and ORMs that
@@ -96,11 +104,14 @@ $(DATA_built): $(SQL_FRAGMENTS)
 # library); `make install-vector-alias` installs them, plain `make install` never does (it would
 # overwrite a pgvector installation's vector.control: the target refuses to unless FORCE=1).
 ALIAS_DIR = build-alias
-ALIAS_FILES = $(ALIAS_DIR)/vector.control $(ALIAS_DIR)/vector--$(EXTVERSION).sql
+ALIAS_FILES = $(ALIAS_DIR)/vector.control $(ALIAS_DIR)/vector--$(EXTVERSION).sql \
+	$(ALIAS_DIR)/vector--$(PREV_VERSION)--$(EXTVERSION).sql
 ALIAS_MARK = piramid installed as vector
 EXTRA_CLEAN += $(ALIAS_DIR)
 all: $(ALIAS_FILES)
 $(ALIAS_DIR)/vector--$(EXTVERSION).sql: $(SQL_FRAGMENTS) | $(ALIAS_DIR)
+	cat $^ | sed 's/@EXTENSION@/vector/g' > $@
+$(ALIAS_DIR)/vector--$(PREV_VERSION)--$(EXTVERSION).sql: $(UPGRADE_HEAD) $(UPGRADE_FRAGMENTS) | $(ALIAS_DIR)
 	cat $^ | sed 's/@EXTENSION@/vector/g' > $@
 $(ALIAS_DIR)/vector.control: $(EXTENSION).control | $(ALIAS_DIR)
 	sed -e "s/^comment = '/comment = '$(ALIAS_MARK): /" -e '1s/.*/# $(ALIAS_MARK) (generated from $(EXTENSION).control)/' $< > $@
@@ -116,7 +127,8 @@ install-vector-alias: $(ALIAS_FILES) installdirs
 	$(INSTALL_DATA) $(ALIAS_FILES) '$(DESTDIR)$(datadir)/extension/'
 uninstall-vector-alias:
 	rm -f '$(DESTDIR)$(datadir)/extension/vector.control' \
-		'$(DESTDIR)$(datadir)/extension/vector--$(EXTVERSION).sql'
+		'$(DESTDIR)$(datadir)/extension/vector--$(EXTVERSION).sql' \
+		'$(DESTDIR)$(datadir)/extension/vector--$(PREV_VERSION)--$(EXTVERSION).sql'
 
 -include $(wildcard .deps/*.d)
 
