@@ -249,4 +249,19 @@ SELECT halfvec_accum('{0}', '[1,2]'), halfvec_accum('{2,4,6}', '[1,0.5]'),
 SELECT halfvec_combine('{0}', '{0}'), halfvec_combine('{0}', '{1,2}'), halfvec_combine('{1,1,1}', '{2,3,5}');
 SELECT halfvec_avg('{0}') IS NULL AS no_rows, halfvec_avg('{4,2,6}'), halfvec_avg('{3,2}');
 
-DROP TABLE half_rand, half_pairs, half_bt, half_cast;
+-- until halfvec has its own hnsw operator classes, an expression index over the exact cast to
+-- vector serves ORDER BY on a halfvec column
+CREATE TABLE half_knn (id int, e halfvec(3));
+INSERT INTO half_knn SELECT i, ARRAY[i % 7, i % 5, i % 3]::halfvec FROM generate_series(1, 500) i;
+CREATE INDEX half_knn_idx ON half_knn USING hnsw ((e::vector(3)) vector_l2_ops);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM half_knn ORDER BY e::vector(3) <-> '[3,1,2]' LIMIT 3;
+-- the four rows equal to [3,1,2] (i = 101, 206, 311, 416); the nine at distance 0.5 from
+-- [3,1.5,2]: those four and the five equal to [3,2,2] (i = 17, 122, 227, 332, 437)
+SELECT array_agg(id ORDER BY id) AS ids FROM (
+  SELECT id FROM half_knn ORDER BY e::vector(3) <-> '[3,1,2]' LIMIT 4) s;
+SELECT array_agg(id ORDER BY id) AS ids FROM (
+  SELECT id FROM half_knn ORDER BY e::vector(3) <-> '[3,1.5,2]' LIMIT 9) s;
+RESET enable_seqscan;
+
+DROP TABLE half_rand, half_pairs, half_bt, half_cast, half_knn;
