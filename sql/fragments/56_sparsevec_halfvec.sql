@@ -1,7 +1,5 @@
 
--- PENDING (not part of the install script: make takes sql/fragments/*.sql only). The casts
--- between sparsevec and halfvec, as pgvector defines them; rename to .sql, together with
--- src/pg/type/sparsevec_halfvec.cpp.pending -> .cpp, once halfvec (40_halfvec.sql) is merged.
+-- casts between sparsevec and halfvec (pgvector's definitions)
 
 CREATE FUNCTION halfvec_to_sparsevec(halfvec, integer, boolean) RETURNS sparsevec
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -1,9 +1,4 @@
-// PENDING (not compiled: the Makefile builds src/pg/**/*.cpp only). The casts between sparsevec
-// and halfvec, written against pgvector's definitions before halfvec exists in this branch. To
-// wire them in after halfvec is merged: rename this file to sparsevec_halfvec.cpp and
-// sql/fragments/56_sparsevec_halfvec.sql.pending to .sql. The halfvec layout is declared here
-// as pgvector's (int32 varlena header, int16 dim, int16 unused, dim x binary16) so that this
-// file builds on its own; it may be replaced by the struct and checks of pg/type/halfvec.hpp.
+// The casts between sparsevec and halfvec (pgvector's definitions).
 #include "pg/type/sparsevec.hpp"
 
 #include "pg/guard.hpp"
@@ -15,6 +10,7 @@ extern "C" {
 #include <cstdint>
 
 #include "core/distance/half.hpp"
+#include "pg/type/halfvec.hpp"
 
 namespace {
 
@@ -29,14 +25,7 @@ namespace dist = piramid::distance;
 
 constexpr int kHalfvecMaxDim = 16000;
 
-// pgvector's halfvec varlena.
-struct HalfVecLayout {
-    int32 vl_len_;
-    int16 dim;
-    int16 unused;
-    dist::half x[FLEXIBLE_ARRAY_MEMBER];
-};
-static_assert(offsetof(HalfVecLayout, x) == 8, "halfvec header is 8 bytes");
+using HalfVecLayout = piramid::pg::HalfVector;
 
 HalfVecLayout* halfvec_from_datum(Datum d) {
     return reinterpret_cast<HalfVecLayout*>(PG_DETOAST_DATUM(d));
