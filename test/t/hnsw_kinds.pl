@@ -34,8 +34,9 @@ my $sift_q = read_fvecs("$data/sift-ngt-5k/query.fvecs", 100);
 my $beir = read_fvecs("$data/beir-bge-base-768/base.fvecs", 6000);
 my $beir_q = read_fvecs("$data/beir-bge-base-768/query.fvecs", 100);
 
-# SIFT descriptors are small integers: exact in half precision. s and b hold the first 3000 and
-# 4000 rows; src_s and src_b everything, for the concurrent inserts.
+# SIFT descriptors are small integers: exact in half precision. s and b hold the first 2000 and
+# 4000 rows; src_s (4000 rows) and src_b (6000) everything, for the concurrent inserts (2000
+# into the two tables, each with 2000 rows left to take).
 $primary->safe_psql('postgres', q{
   CREATE TABLE src_s (id int PRIMARY KEY, v halfvec(128));
   CREATE TABLE src_b (id int PRIMARY KEY, v vector(768));
@@ -43,21 +44,22 @@ $primary->safe_psql('postgres', q{
 $primary->safe_psql('postgres', copy_sql('src_s', $sift, 0));
 $primary->safe_psql('postgres', copy_sql('src_b', $beir, 0));
 $primary->safe_psql('postgres', q{
-  CREATE TABLE s AS SELECT * FROM src_s WHERE id < 3000;
+  CREATE TABLE s AS SELECT * FROM src_s WHERE id < 2000;
   CREATE TABLE b AS SELECT * FROM src_b WHERE id < 4000;
 });
 
 # [table, indexed expression, opclass, operator, query SQL for a literal, queries, min recall]
+# (measured 0.989-0.998 at every step)
 my $half128 = sub { "'$_[0]'::halfvec(128)" };
 my $half768 = sub { "'$_[0]'::halfvec(768)" };
 my $bits768 = sub { "binary_quantize('$_[0]'::vector(768))::bit(768)" };
 my @cases = (
     [ 's', 'v', 'halfvec_l2_ops', '<->', $half128, $sift_q, 0.99 ],
-    [ 's', 'v', 'halfvec_ip_ops', '<#>', $half128, $sift_q, 0.97 ],
-    [ 's', 'v', 'halfvec_l1_ops', '<+>', $half128, $sift_q, 0.97 ],
-    [ 'b', '(v::halfvec(768))', 'halfvec_cosine_ops', '<=>', $half768, $beir_q, 0.97 ],
-    [ 'b', '(binary_quantize(v)::bit(768))', 'bit_hamming_ops', '<~>', $bits768, $beir_q, 0.95 ],
-    [ 'b', '(binary_quantize(v)::bit(768))', 'bit_jaccard_ops', '<%>', $bits768, $beir_q, 0.95 ],
+    [ 's', 'v', 'halfvec_ip_ops', '<#>', $half128, $sift_q, 0.98 ],
+    [ 's', 'v', 'halfvec_l1_ops', '<+>', $half128, $sift_q, 0.98 ],
+    [ 'b', '(v::halfvec(768))', 'halfvec_cosine_ops', '<=>', $half768, $beir_q, 0.98 ],
+    [ 'b', '(binary_quantize(v)::bit(768))', 'bit_hamming_ops', '<~>', $bits768, $beir_q, 0.97 ],
+    [ 'b', '(binary_quantize(v)::bit(768))', 'bit_jaccard_ops', '<%>', $bits768, $beir_q, 0.97 ],
 );
 
 # Distances of the 10 nearest rows, one list per query, in one session.
@@ -112,7 +114,7 @@ for my $c (@cases) {
 }
 check_all('after build');
 
-$primary->safe_psql('postgres', 'CREATE SEQUENCE next_s START 3000; CREATE SEQUENCE next_b START 4000;');
+$primary->safe_psql('postgres', 'CREATE SEQUENCE next_s START 2000; CREATE SEQUENCE next_b START 4000;');
 $primary->pgbench('--no-vacuum --client=4 --transactions=500', 0, [qr{processed: 2000/2000}], [qr{^$}],
     'concurrent inserts into every index',
     {
@@ -120,7 +122,7 @@ $primary->pgbench('--no-vacuum --client=4 --transactions=500', 0, [qr{processed:
         'ins_b.sql' => "INSERT INTO b SELECT * FROM src_b WHERE id = (SELECT nextval('next_b'));\n",
     });
 is($primary->safe_psql('postgres', 'SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM b)'),
-    3000 + 4000 + 2000, 'all rows inserted');
+    2000 + 4000 + 2000, 'all rows inserted');
 check_all('after concurrent inserts');
 
 $primary->safe_psql('postgres', 'DELETE FROM s WHERE id % 4 <> 0; DELETE FROM b WHERE id % 4 <> 0; VACUUM s; VACUUM b;');
