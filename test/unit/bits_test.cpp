@@ -25,9 +25,9 @@ using piramid::distance::Isa;
 using piramid::distance::isa_name;
 using piramid::distance::jaccard_from_counts;
 
-constexpr size_t kLengths[] = {0,    1,    2,    3,    7,    8,    15,   16,   17,
-                               31,   32,   33,   63,   64,   65,   127,  128,  129,
-                               191,  255,  256,  383,  384,  385,  1000, 1023, 1024,
+constexpr size_t kLengths[] = {0,    1,    2,    3,    7,    8,    15,   16,   17,   31,
+                               32,   33,   63,   64,   65,   127,  128,  129,  159,  160,
+                               161,  191,  255,  256,  383,  384,  385,  1000, 1023, 1024,
                                1025, 3072, 7936, 7937, 7999, 8000, 8001, 16000};
 
 struct Rng {
