@@ -1,8 +1,12 @@
-// Bit-vector popcount kernels: the portable reference and the run-time choice of ISA.
+// Bit-vector popcount kernels: the portable reference and the run-time choice of ISA (the SIMD
+// tables are in bits_x86.cpp and bits_neon.cpp).
 #include "core/distance/bits.hpp"
 
 #include <bit>
+#include <cstdlib>
 #include <cstring>
+
+#include "core/distance/bits_impl.hpp"
 
 namespace piramid::distance {
 
@@ -60,19 +64,73 @@ const BitKernels& bits_scalar() {
     return kScalar;
 }
 
-// SIMD tables: none yet; the portable reference serves every ISA.
+namespace {
+
+bool cpu_has(Isa isa) {
+    switch (isa) {
+        case Isa::kScalar:
+            return true;
+#if defined(__x86_64__)
+        case Isa::kAvx2:
+            __builtin_cpu_init();
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+        case Isa::kAvx512:
+            // BW for the byte-masked tail loads.
+            __builtin_cpu_init();
+            return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512vpopcntdq");
+#endif
+#if defined(__aarch64__)
+        case Isa::kNeon:
+            return true;
+#endif
+        default:
+            return false;
+    }
+}
+
+const BitKernels* resolve() {
+    if (const char* want = std::getenv("PIRAMID_SIMD"); want != nullptr && *want != '\0') {
+        for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+            if (std::strcmp(want, isa_name(isa)) == 0) {
+                if (const BitKernels* k = bits_kernels_for(isa)) return k;
+            }
+        }
+        // Unknown or unavailable: the automatic choice, as best() does.
+    }
+    for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon}) {
+        if (const BitKernels* k = bits_kernels_for(isa)) return k;
+    }
+    return &kScalar;
+}
+
+}  // namespace
+
 const BitKernels* bits_kernels_for(Isa isa) {
-    return isa == Isa::kScalar ? &kScalar : nullptr;
+    if (!cpu_has(isa)) return nullptr;
+    switch (isa) {
+        case Isa::kScalar:
+            return &kScalar;
+        case Isa::kAvx2:
+            return detail::bits_avx2_table();
+        case Isa::kAvx512:
+            return detail::bits_avx512_table();
+        case Isa::kNeon:
+            return detail::bits_neon_table();
+    }
+    return nullptr;
 }
 
 const BitKernels& bits_best() {
-    return kScalar;
+    static const BitKernels* const chosen = resolve();  // once, thread-safe
+    return *chosen;
 }
 
+// pgvector's BitJaccardDistance: 1 when the intersection is empty, which includes two all-zero
+// (or empty) inputs: jaccard_distance('', '') and jaccard_distance('000', '000') are 1.
 double jaccard_from_counts(uint64_t ab, uint64_t aa, uint64_t bb) {
-    const uint64_t uni = aa + bb - ab;
-    if (uni == 0) return 0.0;
-    return 1.0 - static_cast<double>(ab) / static_cast<double>(uni);
+    if (ab == 0) return 1.0;
+    return 1.0 - static_cast<double>(ab) / static_cast<double>(aa + bb - ab);
 }
 
 }  // namespace piramid::distance

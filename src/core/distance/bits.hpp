@@ -10,6 +10,7 @@
 
 namespace piramid::distance {
 
+// All take nbytes >= 0 and unaligned pointers and read exactly nbytes of each input.
 struct BitKernels {
     Isa isa;
     uint64_t (*popcount)(const uint8_t* a, size_t nbytes);
@@ -23,7 +24,8 @@ const BitKernels& bits_best();
 const BitKernels* bits_kernels_for(Isa isa);
 const BitKernels& bits_scalar();
 
-// 1 - |a & b| / |a | b| from the counts, as pgvector computes it (0 when both are all zero).
+// 1 - |a & b| / |a | b| from the counts, as pgvector computes it: 1 whenever a & b is empty,
+// including two all-zero (or empty) inputs.
 double jaccard_from_counts(uint64_t ab, uint64_t aa, uint64_t bb);
 
 }  // namespace piramid::distance

@@ -15,15 +15,19 @@ namespace piramid::distance {
 
 using half = uint16_t;  // the bits of a binary16 value
 
-// Exact: every half is a float.
+// Exact: every half is a float. A NaN keeps its sign and payload and comes out quiet (as F16C's
+// vcvtph2ps makes it), so the SIMD to_float kernels agree with this bit for bit.
 float half_to_float(half h);
-// Round to nearest, ties to even (as F16C and the C standard's conversion do). Finite values of
-// magnitude >= 65520 become infinity (the caller reports the range error); NaN stays NaN
-// (quiet); values below the smallest subnormal become signed zero.
+// Round to nearest, ties to even (as F16C and the C standard's conversion do), independent of the
+// floating-point rounding mode. Finite values of magnitude >= 65520 become infinity (the caller
+// reports the range error); a NaN becomes a quiet NaN with its sign and the top 9 bits of its
+// payload (as vcvtps2ph does); magnitudes up to 2^-25 become signed zero.
 half float_to_half(float f);
 
 inline constexpr float kHalfMax = 65504.0f;
 
+// All take n >= 0 and unaligned pointers, read exactly n elements of each input (never past the
+// end) and give 0 for n == 0. The sums are in float, in an order that depends on the ISA.
 struct HalfKernels {
     Isa isa;
     float (*l2sq)(const half* a, const half* b, size_t n);  // sum (a-b)^2
