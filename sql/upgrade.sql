@@ -1,5 +1,7 @@
--- ALTER EXTENSION piramid UPDATE from 0.1.0 gives exactly the objects of a fresh install, and
--- an index created while 0.1.0 was the installed version keeps working (same on-disk format).
+-- ALTER EXTENSION piramid UPDATE from 0.1.0 (through 0.2.0) and from 0.2.0 gives exactly the
+-- objects of a fresh install, an index created while 0.1.0 was the installed version keeps
+-- working (same on-disk format), and the objects new in 0.3.0 (halfvec, sparsevec, bit
+-- distances, their hnsw opclasses) work after the upgrade.
 \set regress_db :DBNAME
 SELECT extversion FROM pg_extension WHERE extname = 'piramid';
 SELECT string_agg(pg_describe_object(classid, objid, objsubid), E'\n' ORDER BY 1) AS fresh_objects
@@ -40,6 +42,28 @@ SET enable_seqscan = off;
 SELECT id FROM items ORDER BY v <-> '[9,9,8]' LIMIT 1;
 RESET enable_seqscan;
 SELECT count(*) AS problems FROM piramid_hnsw_verify('items_l2');
+-- 0.3.0's objects after the upgrade: a halfvec index beside the old one, bit and sparsevec
+CREATE INDEX items_half ON items USING hnsw ((v::halfvec(3)) halfvec_l2_ops);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v::halfvec(3) <-> '[9,9,8]' LIMIT 1;
+SELECT id FROM items ORDER BY v::halfvec(3) <-> '[9,9,8]' LIMIT 1;
+RESET enable_seqscan;
+SELECT B'1010' <~> B'0110' AS hamming, '{1:1,3:2}/3'::sparsevec <-> '{2:2}/3' AS sparse_l2;
+
+\c :regress_db
+DROP DATABASE piramid_upgrade_regress;
+
+-- from 0.2.0
+CREATE DATABASE piramid_upgrade_regress;
+\c piramid_upgrade_regress
+CREATE EXTENSION piramid VERSION '0.2.0';
+ALTER EXTENSION piramid UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'piramid';
+SELECT string_agg(pg_describe_object(classid, objid, objsubid), E'\n' ORDER BY 1) = :'fresh_objects'
+       AS same_objects_as_fresh
+  FROM pg_depend
+ WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'piramid');
 
 \c :regress_db
 DROP DATABASE piramid_upgrade_regress;

@@ -52,9 +52,9 @@ SELECT q, pg_temp.try(q) AS result FROM (VALUES
   ($$SELECT '[1,2,3]'::vector <-> '[1,2]'$$), ($$SELECT '[1,2,3]'::vector <#> '[1,2]'$$),
   ($$SELECT '[1,2,3]'::vector <=> '[1,2]'$$), ($$SELECT '[1,2,3]'::vector <+> '[1,2]'$$),
   ($$SELECT '[1,2,3]'::vector + '[1,2]'$$), ($$SELECT '[1,2,3]'::vector - '[1,2]'$$),
-  ($$SELECT '[1,2,3]'::vector * '[1,2]'$$), ($$SELECT l2_distance('[1,2,3]', '[1,2]')$$),
-  ($$SELECT inner_product('[1,2,3]', '[1,2]')$$), ($$SELECT cosine_distance('[1,2,3]', '[1,2]')$$),
-  ($$SELECT l1_distance('[1,2,3]', '[1,2]')$$),
+  ($$SELECT '[1,2,3]'::vector * '[1,2]'$$), ($$SELECT l2_distance('[1,2,3]'::vector, '[1,2]')$$),
+  ($$SELECT inner_product('[1,2,3]'::vector, '[1,2]')$$), ($$SELECT cosine_distance('[1,2,3]'::vector, '[1,2]')$$),
+  ($$SELECT l1_distance('[1,2,3]'::vector, '[1,2]')$$),
   ($$SELECT vector_l2_squared_distance('[1,2,3]', '[1,2]')$$),
   ($$SELECT vector_negative_inner_product('[1,2,3]', '[1,2]')$$)
 ) t(q);

@@ -2,15 +2,15 @@
 -- exact in float (independent of the SIMD kernel's summation order) or rounded in SQL.
 
 -- distances (double precision results)
-SELECT '[0,0]'::vector <-> '[3,4]' AS l2, l2_distance('[1,2,3]', '[3,2,1]')::numeric(20,12) AS l2b;
-SELECT '[1,2,3]'::vector <#> '[4,5,6]' AS neg_ip, inner_product('[1,2,3]', '[4,5,6]') AS ip,
+SELECT '[0,0]'::vector <-> '[3,4]' AS l2, l2_distance('[1,2,3]'::vector, '[3,2,1]')::numeric(20,12) AS l2b;
+SELECT '[1,2,3]'::vector <#> '[4,5,6]' AS neg_ip, inner_product('[1,2,3]'::vector, '[4,5,6]') AS ip,
        vector_negative_inner_product('[1,2,3]', '[4,5,6]') AS neg_ip_fn;
 SELECT '[1,2]'::vector <=> '[2,4]' AS same_dir, '[1,1]'::vector <=> '[-1,-1]' AS opposite,
-       '[1,0]'::vector <=> '[0,1]' AS orthogonal, cosine_distance('[3,0]', '[3,4]') AS cos_fn;
-SELECT '[1,2]'::vector <=> '[0,0]' AS zero_is_nan, cosine_distance('[0,0]', '[0,0]') AS both_zero;
-SELECT '[0,0]'::vector <+> '[3,-4]' AS l1, l1_distance('[1,2,3]', '[3,2,1]') AS l1_fn;
+       '[1,0]'::vector <=> '[0,1]' AS orthogonal, cosine_distance('[3,0]'::vector, '[3,4]') AS cos_fn;
+SELECT '[1,2]'::vector <=> '[0,0]' AS zero_is_nan, cosine_distance('[0,0]'::vector, '[0,0]') AS both_zero;
+SELECT '[0,0]'::vector <+> '[3,-4]' AS l1, l1_distance('[1,2,3]'::vector, '[3,2,1]') AS l1_fn;
 SELECT vector_l2_squared_distance('[0,0]', '[3,4]') AS l2sq,
-       l2_distance('[1e20]', '[-1e20]') AS l2_float_overflow;
+       l2_distance('[1e20]'::vector, '[-1e20]') AS l2_float_overflow;
 SELECT pg_typeof('[1]'::vector <-> '[2]'), pg_typeof('[1]'::vector <#> '[2]'),
        pg_typeof('[1]'::vector <=> '[2]'), pg_typeof('[1]'::vector <+> '[2]');
 -- larger vectors go through the same kernels (and any SIMD tail handling)
@@ -49,18 +49,18 @@ SELECT vector_add('[1]', '[2]'), vector_sub('[1]', '[2]'), vector_mul('[2]', '[3
 SELECT vector_dims('[1,2]'::vector || array_fill(0, ARRAY[15998])::vector) AS concat_16000;
 
 -- functions
-SELECT vector_dims('[1,2,3]'), vector_dims(array_fill(0, ARRAY[16000])::vector);
-SELECT vector_norm('[3,4]'), l2_norm('[3,4]'), vector_norm('[0,0]'), vector_norm('[-2]'),
+SELECT vector_dims('[1,2,3]'::vector), vector_dims(array_fill(0, ARRAY[16000])::vector);
+SELECT vector_norm('[3,4]'), l2_norm('[3,4]'::vector), vector_norm('[0,0]'), vector_norm('[-2]'),
        round(vector_norm('[1,1]')::numeric, 10) AS sqrt2;
-SELECT l2_normalize('[3,4]'), l2_normalize('[0,-5]'), l2_normalize('[0,0]'),
-       l2_normalize('[1e-45]');
+SELECT l2_normalize('[3,4]'::vector), l2_normalize('[0,-5]'::vector), l2_normalize('[0,0]'::vector),
+       l2_normalize('[1e-45]'::vector);
 SELECT round(vector_norm(l2_normalize(v))::numeric, 5) AS unit, count(*)
   FROM vec_rand GROUP BY 1;
-SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2),
-       subvector('[1,2,3,4,5]', 4, 10), subvector('[1,2,3,4,5]', -1, 3),
-       subvector('[1,2,3,4,5]', 5, 1);
-SELECT binary_quantize('[1,-1,0,2,3,4,5,6,7,-1]'), binary_quantize('[0.5]'),
-       binary_quantize('[-0,0,1e-45]'), pg_typeof(binary_quantize('[1]'));
+SELECT subvector('[1,2,3,4,5]'::vector, 1, 3), subvector('[1,2,3,4,5]'::vector, 3, 2),
+       subvector('[1,2,3,4,5]'::vector, 4, 10), subvector('[1,2,3,4,5]'::vector, -1, 3),
+       subvector('[1,2,3,4,5]'::vector, 5, 1);
+SELECT binary_quantize('[1,-1,0,2,3,4,5,6,7,-1]'::vector), binary_quantize('[0.5]'::vector),
+       binary_quantize('[-0,0,1e-45]'::vector), pg_typeof(binary_quantize('[1]'::vector));
 SELECT length(binary_quantize(array_fill(1, ARRAY[16000])::vector)) AS bits,
        bit_count(binary_quantize(array_fill(1, ARRAY[16000])::vector)) AS ones;
 

@@ -1,6 +1,8 @@
 // Graph distances over the stored forms of float, half and bit vectors (see lanes.hpp).
 #include "core/distance/lanes.hpp"
 
+#include <cmath>
+
 #include "core/distance/bits.hpp"
 #include "core/distance/half.hpp"
 
@@ -31,6 +33,13 @@ float f16_l2(const float* a, const float* b, size_t lanes) {
 float f16_neg_dot(const float* a, const float* b, size_t lanes) {
     return -half_best().dot(as_half(a), as_half(b), 2 * lanes);
 }
+float f16_cosine(const float* a, const float* b, size_t lanes) {
+    float ab, aa, bb;
+    half_best().dot_norms(as_half(a), as_half(b), 2 * lanes, &ab, &aa, &bb);
+    const double denom = std::sqrt(static_cast<double>(aa) * static_cast<double>(bb));
+    if (!(denom > 0.0)) return 1.0f;  // a zero query: no direction, every row alike
+    return static_cast<float>(1.0 - static_cast<double>(ab) / denom);
+}
 float f16_l1(const float* a, const float* b, size_t lanes) {
     return half_best().l1(as_half(a), as_half(b), 2 * lanes);
 }
@@ -57,8 +66,9 @@ LaneFn lane_distance(Metric m) {
         case 4:
             return f16_l2;
         case 5:
-        case 6:
             return f16_neg_dot;
+        case 6:
+            return f16_cosine;
         case 7:
             return f16_l1;
         case 8:

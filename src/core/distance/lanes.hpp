@@ -37,9 +37,16 @@ inline ElementKind element_kind(Metric m) {
     return v < 4 ? ElementKind::kF32 : v < 8 ? ElementKind::kF16 : ElementKind::kBit;
 }
 
-// Cosine: the stored vectors and the query are normalised, and the graph distance is -dot.
+// Cosine: zero vectors are not indexed (their cosine distance is NaN).
 inline bool is_cosine(Metric m) {
     return m == Metric::kCosine || m == kHalfCosine;
+}
+// Float cosine: the stored vectors and the query are normalised, and the graph distance is -dot.
+// Half cosine stores the halves as they are and computes 1 - a.b / (|a||b|) from float sums
+// (halves of a normalised vector would carry only 11 bits: two rows whose cosine distances to a
+// query differ by 1e-5 could no longer be told apart).
+inline bool normalizes(Metric m) {
+    return m == Metric::kCosine;
 }
 // Inner product: not a metric (a point need not be its own nearest neighbour), which the insert
 // code must allow for when it keeps every node reachable.
@@ -61,7 +68,8 @@ inline size_t lanes_for(ElementKind kind, size_t dims) {
 }
 
 // The graph distance over stored forms: smaller is closer. L2: squared L2; inner product and
-// cosine: -dot; L1: L1; Hamming: differing bits; Jaccard: 1 - |a & b| / |a | b|.
+// float cosine: -dot (normalised vectors); half cosine: 1 - cos; L1: L1; Hamming: differing bits;
+// Jaccard: 1 - |a & b| / |a | b| (1 when a & b is empty, as pgvector has it).
 using LaneFn = float (*)(const float* a, const float* b, size_t lanes);
 LaneFn lane_distance(Metric m);
 

@@ -16,6 +16,7 @@ extern "C" {
 
 #include "core/distance/half.hpp"
 #include "pg/guard.hpp"
+#include "pg/type/halfvec.hpp"
 #include "pg/type/vector.hpp"
 
 namespace piramid::pg::hnsw {
@@ -24,14 +25,7 @@ namespace {
 using distance::ElementKind;
 using distance::Metric;
 
-// The halfvec varlena as pgvector lays it out (and piramid's halfvec type): header, int16 dim,
-// int16 unused, dim halves.
-struct HalfVecView {
-    int32 vl_len_;
-    int16 dim;
-    int16 unused;
-    distance::half x[FLEXIBLE_ARRAY_MEMBER];
-};
+using HalfVecView = piramid::pg::HalfVector;
 
 bool type_named(Oid type, const char* name) {
     if (type == BITOID) return std::strcmp(name, "bit") == 0;
@@ -41,6 +35,13 @@ bool type_named(Oid type, const char* name) {
         std::strcmp(NameStr(reinterpret_cast<Form_pg_type>(GETSTRUCT(tup))->typname), name) == 0;
     ReleaseSysCache(tup);
     return same;
+}
+
+// A halfvec is never NaN or infinite: it has a norm unless every half is +-0.
+bool has_norm(const HalfVecView* v) {
+    for (int i = 0; i < v->dim; ++i)
+        if ((v->x[i] & 0x7fffu) != 0) return true;
+    return false;
 }
 
 [[noreturn]] void unsupported(const char* fn, Oid type) {
@@ -136,20 +137,10 @@ bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query)
             if (v->dim != dims) dims_error(kind, dims, v->dim, query);
             auto* h = reinterpret_cast<distance::half*>(out);
             h[2 * lanes - 1] = 0;  // the padding half when dims is odd
-            if (!cosine) {
-                std::memcpy(h, v->x, sizeof(distance::half) * static_cast<size_t>(dims));
-                return true;
-            }
-            double norm = 0.0;
-            for (int i = 0; i < dims; ++i) {
-                const double x = distance::half_to_float(v->x[i]);
-                norm += x * x;
-            }
-            if (!(norm > 0.0) || !std::isfinite(norm)) return false;
-            const double inv = 1.0 / std::sqrt(norm);
-            for (int i = 0; i < dims; ++i)
-                h[i] = distance::float_to_half(
-                    static_cast<float>(distance::half_to_float(v->x[i]) * inv));
+            // Cosine keeps the halves as they are (lanes.hpp, normalizes()); a zero vector is
+            // not indexed.
+            if (cosine && !has_norm(v)) return false;
+            std::memcpy(h, v->x, sizeof(distance::half) * static_cast<size_t>(dims));
             return true;
         }
         case ElementKind::kBit: {
@@ -170,11 +161,7 @@ bool datum_indexable(Metric metric, Datum value) {
         const Vector* v = PIRAMID_DatumGetVector(value);
         for (int i = 0; i < v->dim; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
     } else {
-        const auto* v = reinterpret_cast<const HalfVecView*>(PG_DETOAST_DATUM(value));
-        for (int i = 0; i < v->dim; ++i) {
-            const double x = distance::half_to_float(v->x[i]);
-            norm += x * x;
-        }
+        return has_norm(reinterpret_cast<const HalfVecView*>(PG_DETOAST_DATUM(value)));
     }
     return norm > 0.0 && std::isfinite(norm);
 }
