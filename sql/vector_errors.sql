@@ -81,6 +81,7 @@ SELECT q, pg_temp.try(q) AS result FROM (VALUES
   ($$SELECT '{NaN}'::float8[]::vector$$), ($$SELECT '{1e39}'::float8[]::vector$$),
   ($$SELECT '{NaN}'::numeric[]::vector$$), ($$SELECT '{Infinity}'::numeric[]::vector$$),
   ($$SELECT '{-Infinity}'::numeric[]::vector$$), ($$SELECT '{1e39}'::numeric[]::vector$$),
+  ($$SELECT '{1e-46}'::numeric[]::vector$$),
   ($$SELECT array_fill(1, ARRAY[16001])::vector$$),
   ($$SELECT '{1,2}'::int[]::vector(3)$$),
   ($$SELECT '[1,3e9]'::vector::int[]$$), ($$SELECT '[-3e9]'::vector::int[]$$),

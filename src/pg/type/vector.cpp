@@ -12,7 +12,6 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/numeric.h"
 }
 
 #include <cerrno>
@@ -93,9 +92,11 @@ bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+// pgvector's message for a malformed literal, with a DETAIL that says what is wrong.
 [[noreturn]] void malformed(const char* literal, const char* detail) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("malformed vector literal: \"%s\"", literal), errdetail("%s", detail)));
+                    errmsg("invalid input syntax for type vector: \"%s\"", literal),
+                    errdetail("%s", detail)));
     pg_unreachable();
 }
 
@@ -280,9 +281,9 @@ PIRAMID_FUNCTION(vector_typmod_in) {
         int n = 0;
         const int32* values = ArrayGetIntegerTypmods(mods, &n);
         if (n != 1) {
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("invalid type modifier for type vector"),
-                            errdetail("Type vector takes exactly one modifier: its dimensions.")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid type modifier"),
+                     errdetail("Type vector takes exactly one modifier: its dimensions.")));
         }
         if (values[0] < 1) {
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -364,16 +365,16 @@ PIRAMID_FUNCTION(array_to_vector) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         const int32 typmod = PG_GETARG_INT32(1);
+        // pgvector's checks, in its order: shape, nulls, dimensions, typmod.
         if (ARR_NDIM(a) > 1) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("array must be 1-D to convert to vector")));
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
+        }
+        if (array_contains_nulls(a)) {
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("array must not contain nulls")));
         }
         const int n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
         check_dim_range(n);
-        if (array_contains_nulls(a)) {
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("array must not contain nulls to convert to vector")));
-        }
         check_typmod_dims(n, typmod);
 
         const Oid elemtype = ARR_ELEMTYPE(a);
@@ -400,29 +401,18 @@ PIRAMID_FUNCTION(array_to_vector) {
                     break;
                 case FLOAT4OID:
                     x = DatumGetFloat4(elems[i]);
-                    check_element(x);
                     break;
-                case FLOAT8OID: {
-                    const double d = DatumGetFloat8(elems[i]);
-                    if (std::isnan(d)) check_element(NAN);
-                    if (std::isinf(d)) check_element(INFINITY);
-                    x = static_cast<float>(d);
-                    if (std::isinf(x)) {
-                        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                        errmsg("\"%g\" is out of range for type vector", d)));
-                    }
+                case FLOAT8OID:
+                    // Rounded to float4; beyond its range that is an infinity, rejected below as
+                    // pgvector rejects it ("infinite value not allowed in vector").
+                    x = static_cast<float>(DatumGetFloat8(elems[i]));
                     break;
-                }
-                default: {  // NUMERICOID
-                    const Numeric num = DatumGetNumeric(elems[i]);
-                    if (numeric_is_nan(num)) check_element(NAN);
-                    if (numeric_is_inf(num)) check_element(INFINITY);
-                    // One rounding, decimal to float4, as text input does.
-                    const char* s = DatumGetCString(DirectFunctionCall1(numeric_out, elems[i]));
-                    x = decimal_to_float4(s, s + strlen(s), s);
+                default:  // NUMERICOID: numeric's own cast to real (one rounding, decimal to
+                          // float4; its errors for values out of real's range)
+                    x = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
                     break;
-                }
             }
+            check_element(x);
             v->x[i] = x;
         }
         PG_RETURN_POINTER(v);

@@ -4,7 +4,10 @@
 // parallel safe: the avg state combines with vector_combine, sum's with vector_add.
 //
 // The state functions are SQL-callable with any double precision[], so every state is checked
-// before use: a crafted array gets an ERROR, never a wild read.
+// before use: a crafted array gets an ERROR, never a wild read. pgvector's checks come first,
+// with its message ("<function>: expected state array"); piramid also rejects states no
+// aggregate can produce (a row count that is not a non-negative integer, sums that are not
+// finite, rows without sums), under the same message with a DETAIL saying why.
 #include "pg/type/vector.hpp"
 
 #include "pg/guard.hpp"
@@ -20,45 +23,55 @@ extern "C" {
 namespace {
 
 using piramid::pg::check_dim_range;
+using piramid::pg::check_element;
 using piramid::pg::guard;
 using piramid::pg::Vector;
 using piramid::pg::vector_alloc;
 
-[[noreturn]] void bad_state(const char* detail) {
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("invalid state for vector aggregate"),
+[[noreturn]] void bad_state(const char* caller, const char* detail) {
+    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("%s: expected state array", caller),
                     errdetail("%s", detail)));
     pg_unreachable();
 }
 
 struct State {
     double count;  // rows accumulated (0 for the initial state)
-    int dim;       // 0 for the initial state
+    int dim;       // number of sums: 0 for the initial state
     double* sums;  // dim values, inside the array
 };
 
-// Validates a transition state array and returns a view of it.
-State read_state(ArrayType* a) {
-    if (ARR_ELEMTYPE(a) != FLOAT8OID) bad_state("The state must be a double precision array.");
-    if (ARR_NDIM(a) != 1) bad_state("The state array must have exactly one dimension.");
-    if (ARR_HASNULL(a) && array_contains_nulls(a)) bad_state("The state array contains nulls.");
+// Validates a transition state array and returns a view of it. A state with no rows may still
+// carry sums (pgvector's vector_accum adds to them): only its dimension count matters then.
+State read_state(ArrayType* a, const char* caller) {
+    if (ARR_ELEMTYPE(a) != FLOAT8OID) {
+        bad_state(caller, "The state must be a double precision array.");
+    }
+    if (ARR_NDIM(a) != 1) bad_state(caller, "The state array must have exactly one dimension.");
+    if (ARR_HASNULL(a) && array_contains_nulls(a)) {
+        bad_state(caller, "The state array contains nulls.");
+    }
     const int len = ARR_DIMS(a)[0];
-    if (len < 1) bad_state("The state array is empty.");
+    if (len < 1) bad_state(caller, "The state array is empty.");
     double* values = reinterpret_cast<double*>(ARR_DATA_PTR(a));
     const double count = values[0];
     if (!std::isfinite(count) || count < 0 || std::floor(count) != count) {
-        bad_state("The row count (first element) must be a non-negative integer.");
+        bad_state(caller, "The row count (first element) must be a non-negative integer.");
     }
     State s{count, len - 1, values + 1};
-    if (count == 0) {
-        if (len != 1) bad_state("A state with no rows holds no sums.");
-        return s;
-    }
-    if (s.dim < 1) bad_state("A state with rows must hold their sums.");
-    check_dim_range(s.dim);
+    if (count != 0 && s.dim < 1) bad_state(caller, "A state with rows must hold their sums.");
+    if (s.dim > 0) check_dim_range(s.dim);
     for (int i = 0; i < s.dim; ++i) {
-        if (!std::isfinite(s.sums[i])) bad_state("The sums must be finite.");
+        if (!std::isfinite(s.sums[i])) bad_state(caller, "The sums must be finite.");
     }
     return s;
+}
+
+// Raises 22000 "expected %d dimensions, not %d" (pgvector's message for mismatched states).
+void check_state_dims(int expected, int actual) {
+    if (expected != actual) {
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("expected %d dimensions, not %d", expected, actual)));
+    }
 }
 
 // A new state array {count, sums...} in CurrentMemoryContext.
@@ -79,17 +92,14 @@ PIRAMID_FUNCTION(vector_accum) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         const Vector* v = PIRAMID_GETARG_VECTOR(1);
-        const State s = read_state(a);
-        if (s.count == 0) {
+        const State s = read_state(a, "vector_accum");
+        if (s.dim == 0) {
             double* sums = nullptr;
-            ArrayType* r = new_state(1, v->dim, &sums);
+            ArrayType* r = new_state(s.count + 1, v->dim, &sums);
             for (int i = 0; i < v->dim; ++i) sums[i] = v->x[i];
             PG_RETURN_ARRAYTYPE_P(r);
         }
-        if (s.dim != v->dim) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("expected %d dimensions, not %d", s.dim, v->dim)));
-        }
+        check_state_dims(s.dim, v->dim);
         // As an aggregate, the state is ours to update in place (when it was not detoasted into
         // a copy): saves a palloc and a copy of dim doubles per row.
         const bool in_place = AggCheckCallContext(fcinfo, nullptr) != 0 &&
@@ -113,22 +123,16 @@ PIRAMID_FUNCTION(vector_combine) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
-        const State sa = read_state(a);
-        const State sb = read_state(b);
-        if (sa.count == 0 && sb.count == 0) {
-            double* unused = nullptr;
-            PG_RETURN_ARRAYTYPE_P(new_state(0, 0, &unused));
-        }
-        if (sa.count != 0 && sb.count != 0 && sa.dim != sb.dim) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("different vector dimensions %d and %d", sa.dim, sb.dim)));
-        }
-        const int dim = sa.count != 0 ? sa.dim : sb.dim;
+        const State sa = read_state(a, "vector_combine");
+        const State sb = read_state(b, "vector_combine");
+        // By dimensions, as vector_accum starts a state: combining two empty partial states (a
+        // parallel avg whose workers all saw no rows) gives an empty state.
+        if (sa.dim != 0 && sb.dim != 0) check_state_dims(sa.dim, sb.dim);
+        const int dim = sa.dim != 0 ? sa.dim : sb.dim;
         double* sums = nullptr;
         ArrayType* r = new_state(sa.count + sb.count, dim, &sums);
         for (int i = 0; i < dim; ++i) {
-            const double t =
-                (sa.count != 0 ? sa.sums[i] : 0.0) + (sb.count != 0 ? sb.sums[i] : 0.0);
+            const double t = (sa.dim != 0 ? sa.sums[i] : 0.0) + (sb.dim != 0 ? sb.sums[i] : 0.0);
             if (std::isinf(t)) float_overflow_error();
             sums[i] = t;
         }
@@ -140,12 +144,12 @@ PIRAMID_FUNCTION(vector_combine) {
 PIRAMID_FUNCTION(vector_avg) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
-        const State s = read_state(a);
+        const State s = read_state(a, "vector_avg");
         if (s.count == 0) PG_RETURN_NULL();
         Vector* r = vector_alloc(s.dim);
         for (int i = 0; i < s.dim; ++i) {
             r->x[i] = static_cast<float>(s.sums[i] / s.count);
-            if (std::isinf(r->x[i])) float_overflow_error();
+            check_element(r->x[i]);
         }
         PG_RETURN_POINTER(r);
     });
