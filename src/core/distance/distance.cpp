@@ -86,19 +86,7 @@ bool cpu_has(Isa isa) {
 }
 
 const Kernels* resolve() {
-    if (const char* want = std::getenv("PIRAMID_SIMD"); want != nullptr && *want != '\0') {
-        for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
-            if (std::strcmp(want, isa_name(isa)) == 0) {
-                if (const Kernels* k = kernels_for(isa)) return k;
-            }
-        }
-        // An unknown or unavailable ISA falls through to the automatic choice: the variable is a
-        // testing aid and must never make a production backend fail.
-    }
-    for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon}) {
-        if (const Kernels* k = kernels_for(isa)) return k;
-    }
-    return &kScalar;
+    return detail::resolve_table<Kernels>([](Isa isa) { return kernels_for(isa); }, &kScalar);
 }
 
 }  // namespace

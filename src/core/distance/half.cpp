@@ -11,6 +11,7 @@
 #endif
 
 #include "core/distance/half_impl.hpp"
+#include "core/distance/kernels_impl.hpp"
 
 namespace piramid::distance {
 
@@ -157,18 +158,8 @@ bool cpu_has(Isa isa) {
 }
 
 const HalfKernels* resolve() {
-    if (const char* want = std::getenv("PIRAMID_SIMD"); want != nullptr && *want != '\0') {
-        for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
-            if (std::strcmp(want, isa_name(isa)) == 0) {
-                if (const HalfKernels* k = half_kernels_for(isa)) return k;
-            }
-        }
-        // Unknown or unavailable: the automatic choice, as best() does.
-    }
-    for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon}) {
-        if (const HalfKernels* k = half_kernels_for(isa)) return k;
-    }
-    return &kScalar;
+    return detail::resolve_table<HalfKernels>([](Isa isa) { return half_kernels_for(isa); },
+                                              &kScalar);
 }
 
 }  // namespace

@@ -2,10 +2,32 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 
 #include "core/distance/distance.hpp"
 
 namespace piramid::distance::detail {
+
+// The run-time choice of a kernel table, shared by the float, half and bit kernels: the ISA that
+// PIRAMID_SIMD names when `lookup(isa)` has a table for it on this CPU, else the best of avx512,
+// avx2, neon that it has, else `fallback` (the scalar reference). An unknown or unavailable name
+// falls through to the automatic choice: the variable is a testing aid and must never make a
+// production backend fail.
+template <class T, class Lookup>
+const T* resolve_table(Lookup&& lookup, const T* fallback) {
+    if (const char* want = std::getenv("PIRAMID_SIMD"); want != nullptr && *want != '\0') {
+        for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+            if (std::strcmp(want, isa_name(isa)) == 0) {
+                if (const T* k = lookup(isa)) return k;
+            }
+        }
+    }
+    for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon}) {
+        if (const T* k = lookup(isa)) return k;
+    }
+    return fallback;
+}
 
 // Each returns its table when this build has the ISA, nullptr otherwise. They do not look at the
 // CPU: kernels_for() checks that before handing a table out.
