@@ -57,6 +57,14 @@ def parse_args(argv):
     p.add_argument("dataset", help="TEXMEX folder: base.fvecs, query.fvecs, gt.ivecs, README.md")
     p.add_argument("--metric", choices=sorted(vecdata.METRICS),
                    help="override the metric named in the dataset README")
+    p.add_argument("--kind", choices=("vector", "halfvec", "bit"), default="vector",
+                   help="what is indexed: the vector column (default), a halfvec column holding "
+                        "the same rows, or binary_quantize(embedding)::bit(dim) with "
+                        "bit_hamming_ops (queries re-rank --rerank x k candidates by the exact "
+                        "distance, as pgvector's docs suggest)")
+    p.add_argument("--rerank", type=int, default=4,
+                   help="--kind bit: candidates per result re-ranked exactly (default 4; 1 = no "
+                        "re-ranking, hamming order)")
     p.add_argument("--m", type=int, default=16, help="index option m (default 16)")
     p.add_argument("--ef-construction", type=int, default=64,
                    help="index option ef_construction (default 64)")
@@ -223,7 +231,8 @@ class PgBench:
                 cur, "SELECT extversion FROM pg_extension WHERE extname = 'piramid'")
             if self.scalar(cur, "SELECT to_regproc('piramid_simd_isa') IS NOT NULL"):
                 r["simd_isa"] = self.scalar(cur, "SELECT piramid_simd_isa()")
-            cur.execute(f"CREATE TABLE t (id int PRIMARY KEY, embedding vector({ds.dim}))")
+            coltype = "halfvec" if self.args.kind == "halfvec" else "vector"
+            cur.execute(f"CREATE TABLE t (id int PRIMARY KEY, embedding {coltype}({ds.dim}))")
             log(f"formatting {ds.n} rows for COPY")
             data = io.BytesIO(vecdata.copy_text(ds.base))
             log(f"COPY {ds.n} x {ds.dim} ({len(data.getvalue()) / 2**20:.1f} MiB of text)")
@@ -239,7 +248,13 @@ class PgBench:
 
     def build_index(self, conn):
         a, ds, r = self.args, self.ds, self.result
-        sql = (f"CREATE INDEX t_embedding_idx ON t USING hnsw (embedding {ds.opclass}) "
+        if a.kind == "bit":
+            target = f"(binary_quantize(embedding)::bit({ds.dim})) bit_hamming_ops"
+        elif a.kind == "halfvec":
+            target = f"embedding {ds.opclass.replace('vector_', 'halfvec_')}"
+        else:
+            target = f"embedding {ds.opclass}"
+        sql = (f"CREATE INDEX t_embedding_idx ON t USING hnsw ({target}) "
                f"WITH (m = {a.m}, ef_construction = {a.ef_construction})")
         r["index_sql"] = sql
         log(sql)
@@ -259,8 +274,16 @@ class PgBench:
         return [f"EXECUTE {name}('{vecdata.vector_literal(v)}')".encode() for v in self.ds.query]
 
     def prepare(self, cur, name):
-        cur.execute(f"PREPARE {name}(vector) AS SELECT id FROM t ORDER BY embedding {self.ds.op} "
-                    f"$1 LIMIT {self.args.k}")
+        a, ds = self.args, self.ds
+        if a.kind == "bit":
+            bq = f"binary_quantize(embedding)::bit({ds.dim})"
+            inner = (f"SELECT id, embedding FROM t ORDER BY {bq} <~> "
+                     f"binary_quantize($1)::bit({ds.dim}) LIMIT {a.k * max(1, a.rerank)}")
+            cur.execute(f"PREPARE {name}(vector) AS SELECT id FROM ({inner}) c "
+                        f"ORDER BY embedding {ds.op} $1 LIMIT {a.k}")
+            return
+        cur.execute(f"PREPARE {name}({'halfvec' if a.kind == 'halfvec' else 'vector'}) AS "
+                    f"SELECT id FROM t ORDER BY embedding {ds.op} $1 LIMIT {a.k}")
 
     @staticmethod
     def one_pass(cur, stmts):
@@ -448,7 +471,10 @@ def fmt(v, spec):
 
 def markdown(res):
     ds = res["dataset"]
-    lines = [f"## {ds['name']}: {ds['n']} x {ds['dim']}, {ds['metric']}, {ds['queries']} "
+    kind = res.get("kind", "vector")
+    what = {"vector": "", "halfvec": ", halfvec column",
+            "bit": ", binary_quantize bit index re-ranked"}.get(kind, "")
+    lines = [f"## {ds['name']}: {ds['n']} x {ds['dim']}, {ds['metric']}{what}, {ds['queries']} "
              f"queries, k = {res['k']}", ""]
     pg = res.get("piramid")
     anchor = res.get("pgvector_anchor")
@@ -554,6 +580,7 @@ def main(argv):
         "dataset": {"name": ds.name, "path": ds.folder, "n": ds.n, "dim": ds.dim,
                     "queries": ds.nq, "metric": ds.metric},
         "k": args.k,
+        "kind": args.kind,
         "params": {"m": args.m, "ef_construction": args.ef_construction,
                    "ef_search": args.ef_list, "passes": args.passes, "no_index": args.no_index},
         "machine": machine_info(),
