@@ -103,7 +103,9 @@ SELECT q, pg_temp.try(q) AS result FROM (VALUES
   ($$SELECT '{70000}'::float8[]::halfvec$$), ($$SELECT '{1e39}'::float8[]::halfvec$$),
   ($$SELECT '{NaN}'::numeric[]::halfvec$$), ($$SELECT '{Infinity}'::numeric[]::halfvec$$),
   ($$SELECT '{-Infinity}'::numeric[]::halfvec$$), ($$SELECT '{65520}'::numeric[]::halfvec$$),
-  ($$SELECT '{1e39}'::numeric[]::halfvec$$),
+  ($$SELECT '{1e39}'::numeric[]::halfvec$$), ($$SELECT '{1e-46}'::numeric[]::halfvec$$),
+  ($$SELECT '{70000.123456}'::float8[]::halfvec$$), ($$SELECT '{70000.123456}'::numeric[]::halfvec$$),
+  ($$SELECT '{NaN,70000}'::float8[]::halfvec$$),
   ($$SELECT '{65520}'::int[]::halfvec$$), ($$SELECT '{-2147483648}'::int[]::halfvec$$),
   ($$SELECT array_fill(1, ARRAY[16001])::halfvec$$), ($$SELECT '{1,2}'::int[]::halfvec(3)$$),
   ($$SELECT '{1,2}'::real[]::halfvec(3)$$)
@@ -121,7 +123,7 @@ SELECT q, pg_temp.try(q) AS result FROM (VALUES
   ($$SELECT halfvec_accum('{1.5,2}', '[1]')$$),
   ($$SELECT halfvec_accum('{NaN,2}', '[1]')$$),
   ($$SELECT halfvec_accum('{1,Infinity}', '[1]')$$),
-  ($$SELECT halfvec_accum('{0,1,2}', '[1,2]')$$),
+  ($$SELECT halfvec_accum('{0,0}', '[1,2,3]')$$),
   ($$SELECT halfvec_accum('{1,2,3}', '[1]')$$),
   ($$SELECT halfvec_accum(array_prepend(1::float8, array_fill(0::float8, ARRAY[16001])), '[1]')$$),
   ($$SELECT halfvec_combine('{1,2}', '{1,2,3}')$$),
@@ -129,7 +131,7 @@ SELECT q, pg_temp.try(q) AS result FROM (VALUES
   ($$SELECT halfvec_avg('{1}')$$),
   ($$SELECT halfvec_avg('{1,65520}')$$),
   ($$SELECT halfvec_avg('{1,-1e300}')$$),
-  ($$SELECT halfvec_avg('{0,5}')$$),
+  ($$SELECT halfvec_avg(array_agg(n)) FROM generate_series(1, 16002) n$$),
   ($$SELECT halfvec_avg('{1,2}'::float8[] || NULL::float8)$$)
 ) t(q);
 

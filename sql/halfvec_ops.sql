@@ -248,6 +248,12 @@ SELECT halfvec_accum('{0}', '[1,2]'), halfvec_accum('{2,4,6}', '[1,0.5]'),
        halfvec_accum('{0}', '[6e-8,65504]');
 SELECT halfvec_combine('{0}', '{0}'), halfvec_combine('{0}', '{1,2}'), halfvec_combine('{1,1,1}', '{2,3,5}');
 SELECT halfvec_avg('{0}') IS NULL AS no_rows, halfvec_avg('{4,2,6}'), halfvec_avg('{3,2}');
+-- a state with no rows may carry sums (pgvector's halfvec_accum adds to them)
+SELECT halfvec_accum('{0,0,0}', '[1,2]') AS zero_sums, halfvec_accum('{0,1,2}', '[1,2]') AS with_sums,
+       halfvec_avg('{0,5}') IS NULL AS no_rows;
+-- the state is avg(vector)'s: the vector state functions read halfvec's, and back
+SELECT vector_avg(halfvec_accum(halfvec_accum('{0}', '[1,2]'), '[2,3]')) AS vector_of_halfvec,
+       halfvec_avg(vector_accum(vector_accum('{0}', '[1,2]'), '[2,3]')) AS halfvec_of_vector;
 
 -- until halfvec has its own hnsw operator classes, an expression index over the exact cast to
 -- vector serves ORDER BY on a halfvec column

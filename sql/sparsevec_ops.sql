@@ -44,6 +44,12 @@ SELECT l2_normalize('{1:3,2:4}/2'::sparsevec) AS n1, l2_normalize('{1:3}/2'::spa
 SELECT l2_normalize(v)::vector = l2_normalize(v::vector) AS same_as_vector
   FROM (VALUES ('{1:1,3:2,4:-2}/5'::sparsevec)) t(v);
 
+-- dimensions: vector_dims counts dimensions, not stored elements
+SELECT vector_dims('{1:1,2:2,3:3}/3'::sparsevec) AS d3, vector_dims('{}/1'::sparsevec) AS d1,
+       vector_dims('{2:5}/1000000000'::sparsevec) AS d_max,
+       vector_dims('{1:3,2:4}/3'::sparsevec(3)) AS typmod_3,
+       vector_dims('[0,0,1.5,0]'::vector::sparsevec) AS from_vector;
+
 -- Random pairs, checked against numeric arithmetic over the elements. Integer values: every
 -- float sum is exact, so the results must be equal; decimal values: equal within float
 -- rounding. The literals list the elements in random order (the parser sorts them).
@@ -164,7 +170,8 @@ SELECT v, s FROM casts ORDER BY v;
 
 -- strictness: NULL in, NULL out
 SELECT l2_distance(NULL::sparsevec, '{}/1') IS NULL AS l2, l2_norm(NULL::sparsevec) IS NULL AS norm,
-       (NULL::sparsevec < '{}/1') IS NULL AS lt, NULL::vector::sparsevec IS NULL AS cast;
+       (NULL::sparsevec < '{}/1') IS NULL AS lt, NULL::vector::sparsevec IS NULL AS cast,
+       vector_dims(NULL::sparsevec) IS NULL AS dims;
 
 -- the catalog: names, signatures, markings, operators and casts as pgvector 0.8 defines them
 SELECT t.typname, t.typlen, t.typstorage, t.typalign, t.typinput, t.typoutput, t.typreceive,

@@ -44,6 +44,9 @@ CREATE FUNCTION cosine_distance(sparsevec, sparsevec) RETURNS float8
 CREATE FUNCTION l1_distance(sparsevec, sparsevec) RETURNS float8
     AS 'MODULE_PATHNAME', 'sparsevec_l1_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION vector_dims(sparsevec) RETURNS integer
+    AS 'MODULE_PATHNAME', 'sparsevec_vector_dims' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION l2_norm(sparsevec) RETURNS float8
     AS 'MODULE_PATHNAME', 'sparsevec_l2_norm' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 

@@ -180,7 +180,8 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_depend d
             ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
            JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'piramid'
            WHERE (p.prorettype = 'vector'::regtype OR 'vector'::regtype = ANY (p.proargtypes))
-             AND p.proname NOT LIKE '%halfvec%'),  -- the halfvec casts: sql/halfvec_catalog.sql
+             AND p.proname NOT LIKE '%halfvec%'     -- the halfvec casts: sql/halfvec_catalog.sql
+             AND p.proname NOT LIKE '%sparsevec%'), -- the sparsevec casts: sql/sparsevec_ops.sql
           (SELECT count(*)::int + 2 FROM vec_fns
             WHERE ret = 'vector' OR 'vector' = ANY (args)),
           'no unlisted function takes or returns vector (the list above is complete)');

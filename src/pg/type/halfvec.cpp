@@ -19,7 +19,6 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/numeric.h"
 }
 
 #include <cerrno>
@@ -121,9 +120,11 @@ bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+// pgvector's message for a malformed literal, with a DETAIL that says what is wrong.
 [[noreturn]] void malformed(const char* literal, const char* detail) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("malformed halfvec literal: \"%s\"", literal), errdetail("%s", detail)));
+                    errmsg("invalid input syntax for type halfvec: \"%s\"", literal),
+                    errdetail("%s", detail)));
     pg_unreachable();
 }
 
@@ -400,7 +401,11 @@ PIRAMID_FUNCTION(vector_to_halfvec) {
 }
 
 // array_to_halfvec(integer[] | real[] | double precision[] | numeric[], integer, boolean)
-// RETURNS halfvec. Each element goes to float4 first (as pgvector does), then to half.
+// RETURNS halfvec. pgvector's steps and order: shape, nulls, dimensions, typmod; then each
+// element to float4 (a double rounded, beyond float4's range an infinity; a numeric by numeric's
+// own cast to real, with its errors) and to half (a finite float beyond the half range is 22003
+// "70000" is out of range for type halfvec, with the float's shortest text); NaN and infinities
+// are refused once every element is converted.
 PIRAMID_FUNCTION(array_to_halfvec) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
@@ -439,34 +444,17 @@ PIRAMID_FUNCTION(array_to_halfvec) {
                 case FLOAT4OID:
                     x = DatumGetFloat4(elems[i]);
                     break;
-                case FLOAT8OID: {
-                    const double d = DatumGetFloat8(elems[i]);
-                    x = static_cast<float>(d);
-                    if (std::isinf(x) && std::isfinite(d)) {
-                        char text[DOUBLE_SHORTEST_DECIMAL_LEN];
-                        double_to_shortest_decimal_buf(d, text);
-                        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                        errmsg("\"%s\" is out of range for type halfvec", text)));
-                    }
+                case FLOAT8OID:
+                    x = static_cast<float>(DatumGetFloat8(elems[i]));
                     break;
-                }
-                default: {  // NUMERICOID
-                    const Numeric num = DatumGetNumeric(elems[i]);
-                    if (numeric_is_nan(num) || numeric_is_inf(num)) {
-                        // NaN, Infinity, -Infinity: numeric_float4 keeps them as such, and
-                        // float_to_half_checked refuses them below.
-                        x = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-                    } else {
-                        // One rounding, decimal to float4, then to half: as text input does.
-                        const char* s = DatumGetCString(DirectFunctionCall1(numeric_out, elems[i]));
-                        h->x[i] = decimal_to_half(s, s + strlen(s), s);
-                        continue;
-                    }
+                default:  // NUMERICOID
+                    x = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
                     break;
-                }
             }
-            h->x[i] = float_to_half_checked(x);
+            h->x[i] = dist::float_to_half(x);
+            if (half_is_inf(h->x[i]) && std::isfinite(x)) float_to_half_checked(x);  // 22003
         }
+        for (int i = 0; i < count; ++i) halfvec_check_element(h->x[i]);
         PG_RETURN_POINTER(h);
     });
 }

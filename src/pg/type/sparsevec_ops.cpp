@@ -202,6 +202,11 @@ PIRAMID_FUNCTION(sparsevec_l1_distance) {
 
 // ---- functions -------------------------------------------------------------------------------
 
+// vector_dims(sparsevec) RETURNS integer: the dimension count (not the non-zero count).
+PIRAMID_FUNCTION(sparsevec_vector_dims) {
+    return guard([&]() -> Datum { PG_RETURN_INT32(PIRAMID_GETARG_SPARSEVEC(0)->dim); });
+}
+
 // l2_norm(sparsevec) RETURNS double precision: Euclidean norm, summed in double.
 PIRAMID_FUNCTION(sparsevec_l2_norm) {
     return guard([&]() -> Datum { PG_RETURN_FLOAT8(norm_d(PIRAMID_GETARG_SPARSEVEC(0))); });

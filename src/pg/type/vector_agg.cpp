@@ -1,16 +1,11 @@
 // Aggregates avg(vector) and sum(vector). avg keeps its state as a double precision[] laid out
-// as {count, sum_1, ..., sum_dim} (pgvector's layout, so vector_accum / vector_combine /
-// vector_avg can be called on states built by either); sum uses vector_add directly. Both are
+// as {count, sum_1, ..., sum_dim} (pgvector's layout, see avg_state.hpp: the state functions
+// are shared with avg(halfvec), and defined here); sum uses vector_add directly. Both are
 // parallel safe: the avg state combines with vector_combine, sum's with vector_add.
-//
-// The state functions are SQL-callable with any double precision[], so every state is checked
-// before use: a crafted array gets an ERROR, never a wild read. pgvector's checks come first,
-// with its message ("<function>: expected state array"); piramid also rejects states no
-// aggregate can produce (a row count that is not a non-negative integer, sums that are not
-// finite, rows without sums), under the same message with a DETAIL saying why.
-#include "pg/type/vector.hpp"
+#include "pg/type/avg_state.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/type/vector.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -20,13 +15,9 @@ extern "C" {
 
 #include <cmath>
 
-namespace {
+namespace piramid::pg {
 
-using piramid::pg::check_dim_range;
-using piramid::pg::check_element;
-using piramid::pg::guard;
-using piramid::pg::Vector;
-using piramid::pg::vector_alloc;
+namespace {
 
 [[noreturn]] void bad_state(const char* caller, const char* detail) {
     ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("%s: expected state array", caller),
@@ -34,15 +25,9 @@ using piramid::pg::vector_alloc;
     pg_unreachable();
 }
 
-struct State {
-    double count;  // rows accumulated (0 for the initial state)
-    int dim;       // number of sums: 0 for the initial state
-    double* sums;  // dim values, inside the array
-};
+}  // namespace
 
-// Validates a transition state array and returns a view of it. A state with no rows may still
-// carry sums (pgvector's vector_accum adds to them): only its dimension count matters then.
-State read_state(ArrayType* a, const char* caller) {
+AvgState read_avg_state(ArrayType* a, const char* caller, void (*check_dims)(int64)) {
     if (ARR_ELEMTYPE(a) != FLOAT8OID) {
         bad_state(caller, "The state must be a double precision array.");
     }
@@ -57,25 +42,23 @@ State read_state(ArrayType* a, const char* caller) {
     if (!std::isfinite(count) || count < 0 || std::floor(count) != count) {
         bad_state(caller, "The row count (first element) must be a non-negative integer.");
     }
-    State s{count, len - 1, values + 1};
+    AvgState s{count, len - 1, values + 1};
     if (count != 0 && s.dim < 1) bad_state(caller, "A state with rows must hold their sums.");
-    if (s.dim > 0) check_dim_range(s.dim);
+    if (s.dim > 0) check_dims(s.dim);
     for (int i = 0; i < s.dim; ++i) {
         if (!std::isfinite(s.sums[i])) bad_state(caller, "The sums must be finite.");
     }
     return s;
 }
 
-// Raises 22000 "expected %d dimensions, not %d" (pgvector's message for mismatched states).
-void check_state_dims(int expected, int actual) {
+void check_avg_state_dims(int expected, int actual) {
     if (expected != actual) {
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                         errmsg("expected %d dimensions, not %d", expected, actual)));
     }
 }
 
-// A new state array {count, sums...} in CurrentMemoryContext.
-ArrayType* new_state(double count, int dim, double** sums_out) {
+ArrayType* new_avg_state(double count, int dim, double** sums_out) {
     Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (dim + 1)));
     for (int i = 0; i <= dim; ++i) d[i] = Float8GetDatum(0.0);
     d[0] = Float8GetDatum(count);
@@ -85,6 +68,20 @@ ArrayType* new_state(double count, int dim, double** sums_out) {
     return a;
 }
 
+}  // namespace piramid::pg
+
+namespace {
+
+using piramid::pg::AvgState;
+using piramid::pg::check_avg_state_dims;
+using piramid::pg::check_dim_range;
+using piramid::pg::check_element;
+using piramid::pg::guard;
+using piramid::pg::new_avg_state;
+using piramid::pg::read_avg_state;
+using piramid::pg::Vector;
+using piramid::pg::vector_alloc;
+
 }  // namespace
 
 // vector_accum(double precision[], vector) RETURNS double precision[]: avg's transition.
@@ -92,28 +89,9 @@ PIRAMID_FUNCTION(vector_accum) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         const Vector* v = PIRAMID_GETARG_VECTOR(1);
-        const State s = read_state(a, "vector_accum");
-        if (s.dim == 0) {
-            double* sums = nullptr;
-            ArrayType* r = new_state(s.count + 1, v->dim, &sums);
-            for (int i = 0; i < v->dim; ++i) sums[i] = v->x[i];
-            PG_RETURN_ARRAYTYPE_P(r);
-        }
-        check_state_dims(s.dim, v->dim);
-        // As an aggregate, the state is ours to update in place (when it was not detoasted into
-        // a copy): saves a palloc and a copy of dim doubles per row.
-        const bool in_place = AggCheckCallContext(fcinfo, nullptr) != 0 &&
-                              DatumGetPointer(PG_GETARG_DATUM(0)) == reinterpret_cast<Pointer>(a);
-        ArrayType* r = a;
-        double* sums = s.sums;
-        if (!in_place) r = new_state(s.count, s.dim, &sums);
-        reinterpret_cast<double*>(ARR_DATA_PTR(r))[0] = s.count + 1;
-        for (int i = 0; i < s.dim; ++i) {
-            const double t = s.sums[i] + v->x[i];
-            if (std::isinf(t)) float_overflow_error();
-            sums[i] = t;
-        }
-        PG_RETURN_ARRAYTYPE_P(r);
+        const AvgState s = read_avg_state(a, "vector_accum", check_dim_range);
+        PG_RETURN_ARRAYTYPE_P(piramid::pg::avg_state_accum(
+            fcinfo, a, s, v->x, v->dim, [](float x) { return static_cast<double>(x); }));
     });
 }
 
@@ -123,14 +101,14 @@ PIRAMID_FUNCTION(vector_combine) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
-        const State sa = read_state(a, "vector_combine");
-        const State sb = read_state(b, "vector_combine");
+        const AvgState sa = read_avg_state(a, "vector_combine", check_dim_range);
+        const AvgState sb = read_avg_state(b, "vector_combine", check_dim_range);
         // By dimensions, as vector_accum starts a state: combining two empty partial states (a
         // parallel avg whose workers all saw no rows) gives an empty state.
-        if (sa.dim != 0 && sb.dim != 0) check_state_dims(sa.dim, sb.dim);
+        if (sa.dim != 0 && sb.dim != 0) check_avg_state_dims(sa.dim, sb.dim);
         const int dim = sa.dim != 0 ? sa.dim : sb.dim;
         double* sums = nullptr;
-        ArrayType* r = new_state(sa.count + sb.count, dim, &sums);
+        ArrayType* r = new_avg_state(sa.count + sb.count, dim, &sums);
         for (int i = 0; i < dim; ++i) {
             const double t = (sa.dim != 0 ? sa.sums[i] : 0.0) + (sb.dim != 0 ? sb.sums[i] : 0.0);
             if (std::isinf(t)) float_overflow_error();
@@ -144,7 +122,7 @@ PIRAMID_FUNCTION(vector_combine) {
 PIRAMID_FUNCTION(vector_avg) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
-        const State s = read_state(a, "vector_avg");
+        const AvgState s = read_avg_state(a, "vector_avg", check_dim_range);
         if (s.count == 0) PG_RETURN_NULL();
         Vector* r = vector_alloc(s.dim);
         for (int i = 0; i < s.dim; ++i) {
