@@ -85,6 +85,19 @@ SELECT dims, metric FROM piramid_hnsw_stats('e_jac');
 SELECT idx, count(*) AS problems FROM unnest(ARRAY['e_half', 'e_ham', 'e_jac']) idx,
        LATERAL piramid_hnsw_verify(idx::regclass) GROUP BY idx ORDER BY idx;
 
+-- one dimension under halfvec cosine: only the sign matters (stored as +-1), so a query finds
+-- every row of its sign at distance 0 however many distinct values there are
+CREATE TABLE h1 (id int PRIMARY KEY, v halfvec(1));
+INSERT INTO h1 SELECT i, ARRAY[(-1) ^ (i % 3) * 2 ^ (i % 20 - 10) * (1 + (i % 997) / 1024.0)]::halfvec
+  FROM generate_series(1, 2000) i;
+SELECT count(DISTINCT v) AS distinct_values FROM h1;
+CREATE INDEX h1_cos ON h1 USING hnsw (v halfvec_cosine_ops);
+SELECT knn_same('h1', 'v', '<=>', '''[3]''::halfvec', 100) AS positive,
+       knn_same('h1', 'v', '<=>', '''[-0.001]''::halfvec', 100) AS negative;
+SELECT count(*) FROM (SELECT id FROM h1 ORDER BY v <=> '[5]' LIMIT 100) s
+ WHERE (SELECT v FROM h1 t WHERE t.id = s.id) > '[0]';
+DROP TABLE h1;
+
 -- bit columns of many lengths (lanes padded with zero bits)
 CREATE TABLE bits (id int PRIMARY KEY, b bit(70));
 INSERT INTO bits SELECT i, (SELECT string_agg(((i * j * 2654435761::bigint >> 7) % 2)::text, '')

@@ -141,6 +141,11 @@ bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query)
             // not indexed.
             if (cosine && !has_norm(v)) return false;
             std::memcpy(h, v->x, sizeof(distance::half) * static_cast<size_t>(dims));
+            // One dimension: the direction is the sign, and storing it (+-1, exact) loses
+            // nothing while it makes rows of one sign exact duplicates, as normalised float
+            // vectors are. Kept as they are, 1,000 distinct rows at cosine distance 0 from each
+            // other leave the search nothing to order by (stress oracle: recall 0.44-0.63).
+            if (cosine && dims == 1) h[0] = (v->x[0] & 0x8000u) != 0 ? 0xbc00u : 0x3c00u;
             return true;
         }
         case ElementKind::kBit: {
