@@ -192,3 +192,11 @@ COPY half_recv FROM PROGRAM :'cmd' WITH (FORMAT binary);
 -- the backend is fine after all of the above
 SELECT '[1,2,3]'::halfvec <-> '[1,2,4]' AS still_working;
 DROP TABLE half_recv, half_recv_2;
+-- pgvector's order of checks: no dimensions before junk, the count before the 16,001st element,
+-- words that start with nan/inf read as NaN/infinity (as strtof reads them)
+SELECT '[]x'::halfvec;
+SELECT ('[' || repeat('1,', 16000) || 'x]')::halfvec;
+SELECT '[infinit]'::halfvec;
+SELECT '[-Information]'::halfvec;
+SELECT '[nanx]'::halfvec;
+SELECT '[1,2]x'::halfvec;

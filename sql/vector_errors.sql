@@ -127,3 +127,11 @@ COPY vec_recv FROM PROGRAM :'cmd' WITH (FORMAT binary);
 -- the backend is fine after all of the above
 SELECT '[1,2,3]'::vector <-> '[1,2,4]' AS still_working;
 DROP TABLE vec_recv;
+-- pgvector's order of checks: no dimensions before junk, the count before the 16,001st element,
+-- words that start with nan/inf read as NaN/infinity (as strtof reads them)
+SELECT '[]x'::vector;
+SELECT ('[' || repeat('1,', 16000) || 'x]')::vector;
+SELECT '[infinit]'::vector;
+SELECT '[-Information]'::vector;
+SELECT '[nanx]'::vector;
+SELECT '[1,2]x'::vector;

@@ -193,14 +193,10 @@ half decimal_to_half(const char* start, const char* end, const char* literal) {
 // Reports NaN / Infinity spelled as a word inside a literal, or a syntax error for any other
 // word. p points at the word (after an optional sign).
 [[noreturn]] void bad_word(const char* literal, const char* p) {
-    const char* w = p;
-    while (is_alpha(*w)) ++w;
-    const int len = static_cast<int>(w - p);
-    if (len == 3 && pg_strncasecmp(p, "nan", 3) == 0) halfvec_check_element(0x7e00u);
-    if ((len == 3 && pg_strncasecmp(p, "inf", 3) == 0) ||
-        (len == 8 && pg_strncasecmp(p, "infinity", 8) == 0)) {
-        halfvec_check_element(0x7c00u);
-    }
+    // As strtof (pgvector's parser) reads them: a word that starts with "nan" or "inf" is a NaN
+    // or an infinity ("[infinit]" and "[nanx]" too), refused as such before the junk after it.
+    if (pg_strncasecmp(p, "nan", 3) == 0) halfvec_check_element(0x7e00u);
+    if (pg_strncasecmp(p, "inf", 3) == 0) halfvec_check_element(0x7c00u);
     bad_syntax(literal);
 }
 
@@ -224,6 +220,8 @@ HalfVector* parse_halfvec(const char* lit) {
         for (;;) {
             while (is_space(*p)) ++p;
             if (*p == '\0') malformed(lit, "Unexpected end of input.");
+            // pgvector counts before it reads: a 16,001st element is too many whatever it is.
+            if (dim == PIRAMID_HALFVEC_MAX_DIM) halfvec_check_dim_range(int64{dim} + 1);
             const char* start = p;
             const char* end = scan_number(p);
             if (end == nullptr) {
@@ -231,7 +229,6 @@ HalfVector* parse_halfvec(const char* lit) {
                 if (is_alpha(*w)) bad_word(lit, w);
                 bad_syntax(lit);
             }
-            if (dim == PIRAMID_HALFVEC_MAX_DIM) halfvec_check_dim_range(int64{dim} + 1);
             v->x[dim++] = decimal_to_half(start, end, lit);
             p = end;
             while (is_space(*p)) ++p;
@@ -247,9 +244,9 @@ HalfVector* parse_halfvec(const char* lit) {
             bad_syntax(lit);
         }
     }
+    halfvec_check_dim_range(dim);  // "[]x": no dimensions is the error, as in pgvector
     while (is_space(*p)) ++p;
     if (*p != '\0') malformed(lit, "Junk after closing right brace.");
-    halfvec_check_dim_range(dim);
     SET_VARSIZE(v, piramid::pg::halfvec_size(dim));
     v->dim = static_cast<int16>(dim);
     v->unused = 0;

@@ -172,14 +172,10 @@ float decimal_to_float4(const char* start, const char* end, const char* literal)
 // Reports a NaN / Infinity spelled as a word inside a literal, or a syntax error for any other
 // word. p points at the word (after an optional sign).
 [[noreturn]] void bad_word(const char* literal, const char* p) {
-    const char* w = p;
-    while (is_alpha(*w)) ++w;
-    const int len = static_cast<int>(w - p);
-    if (len == 3 && pg_strncasecmp(p, "nan", 3) == 0) check_element(NAN);
-    if ((len == 3 && pg_strncasecmp(p, "inf", 3) == 0) ||
-        (len == 8 && pg_strncasecmp(p, "infinity", 8) == 0)) {
-        check_element(INFINITY);
-    }
+    // As strtof (pgvector's parser) reads them: a word that starts with "nan" or "inf" is a NaN
+    // or an infinity ("[infinit]" and "[nanx]" too), refused as such before the junk after it.
+    if (pg_strncasecmp(p, "nan", 3) == 0) check_element(NAN);
+    if (pg_strncasecmp(p, "inf", 3) == 0) check_element(INFINITY);
     bad_syntax(literal);
 }
 
@@ -203,6 +199,8 @@ Vector* parse_vector(const char* lit) {
         for (;;) {
             while (is_space(*p)) ++p;
             if (*p == '\0') malformed(lit, "Unexpected end of input.");
+            // pgvector counts before it reads: a 16,001st element is too many whatever it is.
+            if (dim == PIRAMID_VECTOR_MAX_DIM) check_dim_range(int64{dim} + 1);
             const char* start = p;
             const char* end = scan_number(p);
             if (end == nullptr) {
@@ -210,7 +208,6 @@ Vector* parse_vector(const char* lit) {
                 if (is_alpha(*w)) bad_word(lit, w);
                 bad_syntax(lit);
             }
-            if (dim == PIRAMID_VECTOR_MAX_DIM) check_dim_range(int64{dim} + 1);
             const float x = decimal_to_float4(start, end, lit);
             v->x[dim++] = x;
             p = end;
@@ -227,9 +224,9 @@ Vector* parse_vector(const char* lit) {
             bad_syntax(lit);
         }
     }
+    check_dim_range(dim);  // "[]x": no dimensions is the error, as in pgvector
     while (is_space(*p)) ++p;
     if (*p != '\0') malformed(lit, "Junk after closing right bracket.");
-    check_dim_range(dim);
     SET_VARSIZE(v, piramid::pg::vector_size(dim));
     v->dim = static_cast<int16>(dim);
     v->unused = 0;
