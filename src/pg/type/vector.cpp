@@ -226,7 +226,7 @@ Vector* parse_vector(const char* lit) {
     }
     check_dim_range(dim);  // "[]x": no dimensions is the error, as in pgvector
     while (is_space(*p)) ++p;
-    if (*p != '\0') malformed(lit, "Junk after closing right bracket.");
+    if (*p != '\0') malformed(lit, "Junk after closing right brace.");
     SET_VARSIZE(v, piramid::pg::vector_size(dim));
     v->dim = static_cast<int16>(dim);
     v->unused = 0;
