@@ -50,6 +50,8 @@ INSERT INTO q SELECT i, ARRAY(SELECT (i % 7) + cos(i * 1.13 + j * 0.71) FROM gen
 CREATE FUNCTION pg_temp.exact(op text) RETURNS TABLE (qid int, ids int[]) LANGUAGE plpgsql AS $$
 BEGIN
     SET LOCAL enable_indexscan = off;
+    SET LOCAL enable_bitmapscan = off;
+    SET LOCAL enable_seqscan = on;
     RETURN QUERY EXECUTE format('SELECT q.qid, ARRAY(SELECT t.id FROM t ORDER BY t.v %s q.v, t.id LIMIT 10) FROM q', op);
 END $$;
 -- how many queries get the exact top 10 (as a set: the index breaks distance ties by heap TID,

@@ -23,6 +23,7 @@ extern "C" {
 #include <cstring>
 #include <thread>
 
+#include "core/distance/half.hpp"
 #include "core/ivf/kmeans.hpp"
 #include "pg/am/element.hpp"
 
@@ -39,24 +40,83 @@ bool interrupts_pending(void*) {
 
 struct Shape {
     distance::Metric metric;
-    int type_dims;
-    int lanes;
+    int type_dims;  // also the floats k-means trains on
+    int lanes;      // stored form
 };
 
+// The stored form of a vector widened to type_dims floats (halves exactly, bits as 0 and 1).
+void widen(distance::ElementKind kind, const float* stored, int type_dims, float* out) {
+    switch (kind) {
+        case distance::ElementKind::kF32:
+            std::memcpy(out, stored, sizeof(float) * type_dims);
+            return;
+        case distance::ElementKind::kF16: {
+            const auto* h = reinterpret_cast<const distance::half*>(stored);
+            for (int i = 0; i < type_dims; ++i) out[i] = distance::half_to_float(h[i]);
+            return;
+        }
+        case distance::ElementKind::kBit: {
+            const auto* b = reinterpret_cast<const uint8*>(stored);
+            for (int i = 0; i < type_dims; ++i)
+                out[i] = (b[i / 8] >> (7 - i % 8)) & 1 ? 1.0f : 0.0f;
+            return;
+        }
+    }
+}
+
+// A trained center (type_dims floats) in the stored form: halves, or bits set where the center's
+// coordinate exceeds 1/2 (the nearest bit vector in Hamming and L2 terms).
+void narrow(distance::ElementKind kind, const float* center, int type_dims, int lanes, float* out) {
+    switch (kind) {
+        case distance::ElementKind::kF32:
+            std::memcpy(out, center, sizeof(float) * type_dims);
+            return;
+        case distance::ElementKind::kF16: {
+            std::memset(out, 0, sizeof(float) * lanes);
+            auto* h = reinterpret_cast<distance::half*>(out);
+            for (int i = 0; i < type_dims; ++i) h[i] = distance::float_to_half(center[i]);
+            return;
+        }
+        case distance::ElementKind::kBit: {
+            std::memset(out, 0, sizeof(float) * lanes);
+            auto* b = reinterpret_cast<uint8*>(out);
+            for (int i = 0; i < type_dims; ++i)
+                if (center[i] > 0.5f) b[i / 8] |= static_cast<uint8>(0x80 >> (i % 8));
+            return;
+        }
+    }
+}
+
+// Every trained center in the stored form (palloc'd, lists x lanes).
+float* stored_centers(const Shape& shape, int lists, const float* centers) {
+    float* out = static_cast<float*>(MemoryContextAllocHuge(
+        CurrentMemoryContext, sizeof(float) * static_cast<Size>(lists) * shape.type_dims));
+    const distance::ElementKind kind = distance::element_kind(shape.metric);
+    for (int i = 0; i < lists; ++i)
+        narrow(kind, centers + static_cast<size_t>(i) * shape.type_dims, shape.type_dims,
+               shape.lanes, out + static_cast<size_t>(i) * shape.lanes);
+    return out;
+}
+
 Shape column_shape(Relation index) {
+    const Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), 0);
+    if (att->atttypid == VARBITOID)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("type not supported for ivfflat index")));
     Shape s;
     s.metric = index_metric(index);
-    const Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), 0);
+    const distance::ElementKind kind = distance::element_kind(s.metric);
     s.type_dims = att->atttypmod;
     if (s.type_dims < 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("column does not have dimensions"),
-                        errhint("Declare the column with a dimension count, e.g. vector(3).")));
-    if (s.type_dims > kMaxDims)
-        ereport(ERROR,
-                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                 errmsg("column cannot have more than %d dimensions for ivfflat index", kMaxDims)));
-    s.lanes = s.type_dims;
+                        errhint("Declare the column with a dimension count, e.g. %s(3).",
+                                hnsw::kind_type_name(kind))));
+    if (s.type_dims > hnsw::max_index_dims(kind))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %d dimensions for ivfflat index",
+                               hnsw::max_index_dims(kind))));
+    s.lanes = static_cast<int>(distance::lanes_for(kind, static_cast<size_t>(s.type_dims)));
     return s;
 }
 
@@ -80,8 +140,9 @@ void check_status(engine::Status st, const char* what) {
 struct BuildState {
     Relation index;
     distance::Metric metric;
-    int type_dims;
-    int lanes;
+    distance::ElementKind kind;
+    int type_dims;  // floats a sample and a trained center take
+    int lanes;      // floats (32-bit lanes) a stored vector takes
     int lists;
     unsigned threads;
     MemoryContext tmpcxt;
@@ -93,7 +154,8 @@ struct BuildState {
     int64 seen;
     uint64 rng;
     // pass 2
-    float* centers;
+    float* centers;         // trained, lists x type_dims
+    float* stored_centers;  // lists x lanes
     Meta meta;
     BlockNumber* first;
     BlockNumber* last;
@@ -134,11 +196,10 @@ extern "C" void sample_callback(Relation, ItemPointer, Datum* values, bool* isnu
     } else {
         st->nsamples++;
     }
-    float* dst = st->samples + slot * st->lanes;
-    std::memcpy(dst, st->vecbuf, sizeof(float) * st->lanes);
-    // Spherical k-means trains on unit vectors (cosine values are unit already).
-    if (st->metric == distance::Metric::kInnerProduct)
-        ivf::normalize(dst, static_cast<size_t>(st->lanes));
+    float* dst = st->samples + slot * st->type_dims;
+    widen(st->kind, st->vecbuf, st->type_dims, dst);
+    // Spherical k-means trains on unit vectors.
+    if (spherical(st->metric)) ivf::normalize(dst, static_cast<size_t>(st->type_dims));
 }
 
 // Writes the meta page and the list pages (lists without entry pages yet) to `fork`; with
@@ -240,11 +301,35 @@ void append_build(BuildState* st, int l, ItemPointer tid, const float* vec) {
     st->last[l] = blk;
 }
 
+// Assignment of halfvec and bit rows: the nearest stored center in the stored form (what an
+// insert compares too).
+void assign_stored(BuildState* st) {
+    const distance::LaneFn fn = distance::lane_distance(assign_metric(st->metric));
+    const size_t lanes = static_cast<size_t>(st->lanes);
+    for (int i = 0; i < st->nbatch; ++i) {
+        const float* v = st->batch + i * lanes;
+        int32 best = 0;
+        float bd = 0;
+        for (int c = 0; c < st->lists; ++c) {
+            const float d = fn(v, st->stored_centers + c * lanes, lanes);
+            if (c == 0 || d < bd) {
+                bd = d;
+                best = c;
+            }
+        }
+        st->labels[i] = best;
+    }
+}
+
 void flush_batch(BuildState* st) {
     if (st->nbatch == 0) return;
     const float* for_assign =
         st->metric == distance::Metric::kInnerProduct ? st->batch_unit : st->batch;
     const engine::Status status = guard([&] {
+        if (st->kind != distance::ElementKind::kF32) {
+            assign_stored(st);
+            return engine::Status::kOk;
+        }
         engine::Cancel cancel;
         cancel.poll = interrupts_pending;
         return ivf::assign(st->centers, static_cast<size_t>(st->lists), for_assign,
@@ -275,11 +360,11 @@ extern "C" void assign_callback(Relation, ItemPointer tid, Datum* values, bool* 
 }
 
 float* train_centers(BuildState* st) {
-    const size_t bytes = sizeof(float) * static_cast<size_t>(st->lists) * st->lanes;
+    const size_t bytes = sizeof(float) * static_cast<size_t>(st->lists) * st->type_dims;
     float* centers = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, bytes));
     ivf::KmeansParams p;
     p.k = static_cast<size_t>(st->lists);
-    p.dim = static_cast<size_t>(st->lanes);
+    p.dim = static_cast<size_t>(st->type_dims);
     p.spherical = spherical(st->metric);
     p.threads = st->threads;
     const engine::Status status = guard([&] {
@@ -300,6 +385,7 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     auto* st = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
     st->index = index;
     st->metric = shape.metric;
+    st->kind = distance::element_kind(shape.metric);
     st->type_dims = shape.type_dims;
     st->lanes = shape.lanes;
     st->lists = option_lists(index);
@@ -311,12 +397,13 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
 
     // Pass 1: the sample (at least one vector per list whatever maintenance_work_mem says).
     const Size vec_bytes = sizeof(float) * static_cast<Size>(st->lanes);
+    const Size sample_bytes = sizeof(float) * static_cast<Size>(st->type_dims);
     const int64 budget =
-        static_cast<int64>(maintenance_work_mem) * 1024 / 2 / static_cast<int64>(vec_bytes);
+        static_cast<int64>(maintenance_work_mem) * 1024 / 2 / static_cast<int64>(sample_bytes);
     st->max_samples = std::max<int64>(
         st->lists, std::min<int64>(static_cast<int64>(st->lists) * kSamplesPerList, budget));
     st->samples = static_cast<float*>(MemoryContextAllocHuge(
-        CurrentMemoryContext, static_cast<Size>(st->max_samples) * vec_bytes));
+        CurrentMemoryContext, static_cast<Size>(st->max_samples) * sample_bytes));
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKmeans);
     const double reltuples =
         table_index_build_scan(heap, index, info, true, true, sample_callback, st, nullptr);
@@ -328,7 +415,8 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     pfree(st->samples);
     st->samples = nullptr;
 
-    st->meta = write_structure(index, MAIN_FORKNUM, shape, st->lists, st->centers, false);
+    st->stored_centers = stored_centers(shape, st->lists, st->centers);
+    st->meta = write_structure(index, MAIN_FORKNUM, shape, st->lists, st->stored_centers, false);
     st->first = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * st->lists));
     st->last = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * st->lists));
     for (int i = 0; i < st->lists; ++i) st->first[i] = st->last[i] = InvalidBlockNumber;
@@ -376,15 +464,15 @@ extern "C" void ivfflat_buildempty(Relation index) {
     const Shape shape = column_shape(index);
     const int lists = option_lists(index);
     float* centers = static_cast<float*>(MemoryContextAllocHuge(
-        CurrentMemoryContext, sizeof(float) * static_cast<Size>(lists) * shape.lanes));
+        CurrentMemoryContext, sizeof(float) * static_cast<Size>(lists) * shape.type_dims));
     ivf::KmeansParams p;
     p.k = static_cast<size_t>(lists);
-    p.dim = static_cast<size_t>(shape.lanes);
+    p.dim = static_cast<size_t>(shape.type_dims);
     p.spherical = spherical(shape.metric);
     const engine::Status status =
         guard([&] { return ivf::kmeans(nullptr, 0, p, centers, nullptr); });
     check_status(status, "k-means");
-    write_structure(index, INIT_FORKNUM, shape, lists, centers, true);
+    write_structure(index, INIT_FORKNUM, shape, lists, stored_centers(shape, lists, centers), true);
 }
 
 }  // namespace piramid::pg::ivfflat

@@ -94,8 +94,7 @@ int option_lists(Relation index) {
 
 distance::Metric index_metric(Relation index) {
     const distance::Metric m = hnsw::index_metric(index);
-    if (m != distance::Metric::kL2 && m != distance::Metric::kInnerProduct &&
-        m != distance::Metric::kCosine)
+    if (m == distance::Metric::kL1 || m == distance::kHalfL1 || m == distance::kJaccard)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("ivfflat does not support the %s distance of this operator class",
                                distance::metric_name(m))));
@@ -275,6 +274,16 @@ PIRAMID_FUNCTION(ivfflathandler) {
     am->aminitparallelscan = nullptr;
     am->amparallelrescan = nullptr;
     PG_RETURN_POINTER(am);
+}
+
+// Support function 5 of the halfvec and bit opclasses (pgvector's catalog layout): markers; the
+// element kind follows from the opclass's type.
+PIRAMID_FUNCTION(ivfflat_halfvec_support) {
+    PG_RETURN_POINTER(const_cast<char*>("halfvec"));
+}
+
+PIRAMID_FUNCTION(ivfflat_bit_support) {
+    PG_RETURN_POINTER(const_cast<char*>("bit"));
 }
 
 // vector_spherical_distance(vector, vector) RETURNS double precision: acos(a.b) / pi, the inner

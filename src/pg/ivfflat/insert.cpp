@@ -25,9 +25,8 @@ namespace {
 
 // The list whose center is nearest to `vec` (its assignment form: unit for spherical metrics).
 uint32 nearest_list(Relation index, const Meta& meta, const float* vec) {
-    const distance::LaneFn dist = distance::lane_distance(
-        spherical(static_cast<distance::Metric>(meta.metric)) ? distance::Metric::kInnerProduct
-                                                              : distance::Metric::kL2);
+    const distance::LaneFn dist =
+        distance::lane_distance(assign_metric(static_cast<distance::Metric>(meta.metric)));
     uint32 best = 0;
     float best_d = std::numeric_limits<float>::infinity();
     for (uint32 i = 0; i < meta.lists;) {

@@ -37,7 +37,6 @@ inline constexpr BlockNumber kMetaBlock = 0;
 inline constexpr uint16 kPageId = 0xFF8A;
 inline constexpr int kDefaultLists = 100;
 inline constexpr int kMaxLists = 32768;
-inline constexpr int kMaxDims = 2000;
 
 enum PageFlags : uint16 { kMetaPage = 1, kListPage = 2, kEntryPage = 4 };
 
@@ -99,8 +98,23 @@ inline BlockNumber list_block(const Meta& m, uint32 i) {
 inline OffsetNumber list_offset(const Meta& m, uint32 i) {
     return static_cast<OffsetNumber>(i % m.lists_per_page + 1);
 }
+// Inner product and cosine lists use spherical k-means (unit centers, nearest = largest dot).
 inline bool spherical(distance::Metric m) {
-    return m == distance::Metric::kInnerProduct || m == distance::Metric::kCosine;
+    return m == distance::Metric::kInnerProduct || m == distance::Metric::kCosine ||
+           m == distance::kHalfInnerProduct || m == distance::kHalfCosine;
+}
+// The distance that assigns a stored vector to the nearest (stored) center: squared L2 or -dot
+// for vector and halfvec, Hamming for bit.
+inline distance::Metric assign_metric(distance::Metric m) {
+    switch (distance::element_kind(m)) {
+        case distance::ElementKind::kF32:
+            return spherical(m) ? distance::Metric::kInnerProduct : distance::Metric::kL2;
+        case distance::ElementKind::kF16:
+            return spherical(m) ? distance::kHalfInnerProduct : distance::kHalfL2;
+        case distance::ElementKind::kBit:
+            return distance::kHamming;
+    }
+    return distance::Metric::kL2;
 }
 
 // Build phases (pg_stat_progress_create_index), pgvector's numbers and names.
