@@ -77,6 +77,8 @@ $primary->safe_psql('postgres', q{
   INSERT INTO t SELECT i, (SELECT ('[' || string_agg(((i * 7 + j * 13) % 31)::text, ',') || ']') FROM generate_series(1, 8) j)::vector
     FROM generate_series(1, 3000) i;
   CREATE INDEX t_idx ON t USING ivfflat (v vector_l2_ops) WITH (lists = 20);
+  CREATE INDEX t_half ON t USING ivfflat ((v::halfvec(8)) halfvec_cosine_ops) WITH (lists = 10);
+  CREATE INDEX t_bit ON t USING ivfflat ((binary_quantize(v - '[15,15,15,15,15,15,15,15]')::bit(8)) bit_hamming_ops) WITH (lists = 4);
 });
 my @queries = map { [ map { ($_ * 5 + $_ * $_) % 31 } ($_ .. $_ + 7) ] } (1 .. 20);
 
@@ -88,9 +90,19 @@ sub compare {
         my $p = knn_ids($primary, 't', '<->', \@queries, 10, $settings);
         my $s = knn_ids($standby, 't', '<->', \@queries, 10, $settings);
         is_deeply($s, $p, "standby answers as the primary after $label (probes = $probes)");
+        $p = knn_ids($primary, 't', '::halfvec(8) <=>', \@queries, 10, $settings);
+        $s = knn_ids($standby, 't', '::halfvec(8) <=>', \@queries, 10, $settings);
+        is_deeply($s, $p, "halfvec cosine: standby answers as the primary after $label (probes = $probes)");
     }
     same_ids(all_ids($standby, 't', '[1,2,3,4,5,6,7,8]', 20), heap_ids($standby, 't'),
         "the standby's index holds exactly the heap's rows after $label");
+    my $bits = $standby->safe_psql('postgres', "SET enable_seqscan = off; SET ivfflat.probes = 4;
+        EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY binary_quantize(v - '[15,15,15,15,15,15,15,15]')::bit(8) <~> B'10101010';
+        SELECT count(*) FROM (SELECT id FROM t ORDER BY binary_quantize(v - '[15,15,15,15,15,15,15,15]')::bit(8) <~> B'10101010') s");
+    like($bits, qr/Index Scan using t_bit/, "bit index used on the standby after $label");
+    my ($count) = $bits =~ /(\d+)\s*\z/;
+    is($count, $standby->safe_psql('postgres', 'SELECT count(*) FROM t'),
+        "the standby's bit index holds every row after $label");
 }
 
 compare('build');
