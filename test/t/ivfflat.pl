@@ -30,7 +30,7 @@ sub all_ids {
 }
 
 SKIP: {
-    skip "shared data not found at $data", 7 unless -f "$data/sift-ngt-5k/base.fvecs";
+    skip "shared data not found at $data", 12 unless -f "$data/sift-ngt-5k/base.fvecs";
     my $base = read_fvecs("$data/sift-ngt-5k/base.fvecs");
     my $queries = read_fvecs("$data/sift-ngt-5k/query.fvecs", 200);
     my $n = scalar @$base;
@@ -63,6 +63,21 @@ SKIP: {
     cmp_ok($r, '>=', 0.7, "inner product recall\@10 at probes = $probes: $r");
     $r = recall_at(knn_ids($primary, 's', '<#>', $queries, 10, "SET enable_seqscan = off; SET ivfflat.probes = $lists;"), $ti, 10);
     is($r, 1, 'inner product: probes = lists gives the exact answers');
+
+    # The planner picks the index for ORDER BY ... LIMIT with default settings.
+    $primary->safe_psql('postgres', "DROP INDEX s_ip; CREATE INDEX s_ip ON s USING ivfflat (v vector_l2_ops) WITH (lists = $lists); ANALYZE s;");
+    like($primary->safe_psql('postgres', "EXPLAIN (COSTS OFF) SELECT id FROM s ORDER BY v <-> '" . vec_literal($queries->[0]) . "' LIMIT 10"),
+        qr/Index Scan using s_ip/, 'the planner chooses the ivfflat index for a k-NN query');
+    $primary->safe_psql('postgres', 'DROP INDEX s_ip; CREATE INDEX s_ip ON s USING ivfflat (v vector_ip_ops) WITH (lists = 10)');
+
+    # Concurrent inserts from 4 sessions: every row lands in the index.
+    $primary->safe_psql('postgres', "CREATE TABLE c (id int, v vector(128)); INSERT INTO c SELECT * FROM s WHERE id < 500;
+        CREATE INDEX c_idx ON c USING ivfflat (v vector_l2_ops) WITH (lists = 8); CREATE SEQUENCE c_next START 1000;");
+    $primary->pgbench('--no-vacuum --client=4 --transactions=300', 0, [qr{processed: 1200/1200}], [qr{^$}],
+        'concurrent ivfflat inserts',
+        { 'insert.sql' => "INSERT INTO c SELECT nextval('c_next'), v FROM s WHERE id = 500 + (nextval('c_next') % 3000);\n" });
+    same_ids(all_ids($primary, 'c', vec_literal($queries->[1]), 8), heap_ids($primary, 'c'),
+        'after concurrent inserts the index returns exactly the heap rows');
 
     # VACUUM after deleting 75%: the index holds exactly the live rows, recall still holds.
     $primary->safe_psql('postgres', "DROP INDEX s_ip; CREATE INDEX s_idx ON s USING ivfflat (v vector_l2_ops) WITH (lists = $lists);
