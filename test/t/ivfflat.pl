@@ -7,6 +7,7 @@ use FindBin;
 use lib $FindBin::Bin;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time);
 use PiramidTest;
 
 my $data = shared_data();
@@ -30,7 +31,7 @@ sub all_ids {
 }
 
 SKIP: {
-    skip "shared data not found at $data", 12 unless -f "$data/sift-ngt-5k/base.fvecs";
+    skip "shared data not found at $data", 14 unless -f "$data/sift-ngt-5k/base.fvecs";
     my $base = read_fvecs("$data/sift-ngt-5k/base.fvecs");
     my $queries = read_fvecs("$data/sift-ngt-5k/query.fvecs", 200);
     my $n = scalar @$base;
@@ -69,6 +70,16 @@ SKIP: {
     like($primary->safe_psql('postgres', "EXPLAIN (COSTS OFF) SELECT id FROM s ORDER BY v <-> '" . vec_literal($queries->[0]) . "' LIMIT 10"),
         qr/Index Scan using s_ip/, 'the planner chooses the ivfflat index for a k-NN query');
     $primary->safe_psql('postgres', 'DROP INDEX s_ip; CREATE INDEX s_ip ON s USING ivfflat (v vector_ip_ops) WITH (lists = 10)');
+
+    # A long k-means is cancelled by statement_timeout (the worker threads stop, the backend
+    # raises the cancel), and the session goes on.
+    my $t0 = time();
+    my ($rc, $out, $err) = $primary->psql('postgres',
+        "SET statement_timeout = '300ms'; CREATE INDEX s_slow ON s USING ivfflat (v vector_l2_ops) WITH (lists = 3000)");
+    diag('cancelled build returned after ' . (time() - $t0) . ' s');
+    like($err, qr/canceling statement due to statement timeout/, 'statement_timeout cancels a long ivfflat build');
+    is($primary->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = 's_slow'"), '0',
+        'the cancelled index does not exist');
 
     # Concurrent inserts from 4 sessions: every row lands in the index.
     $primary->safe_psql('postgres', "CREATE TABLE c (id int, v vector(128)); INSERT INTO c SELECT * FROM s WHERE id < 500;
