@@ -23,6 +23,7 @@ void _PG_init(void);
 extern "C" void _PG_init(void) {
     piramid::pg::hnsw_define_gucs();
     piramid::pg::gpu_define_gucs();
+    piramid::pg::ivfflat_define_gucs();
     MarkGUCPrefixReserved("piramid");
 }
 

@@ -5,5 +5,6 @@ namespace piramid::pg {
 
 void hnsw_define_gucs();  // src/pg/am
 void gpu_define_gucs();   // src/pg/engine
+void ivfflat_define_gucs();  // src/pg/ivfflat
 
 }  // namespace piramid::pg

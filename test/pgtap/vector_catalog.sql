@@ -18,6 +18,7 @@ INSERT INTO vec_fns VALUES
   ('l1_distance', '{vector,vector}', 'double precision'),
   ('vector_l2_squared_distance', '{vector,vector}', 'double precision'),
   ('vector_negative_inner_product', '{vector,vector}', 'double precision'),
+  ('vector_spherical_distance', '{vector,vector}', 'double precision'),
   ('vector_dims', '{vector}', 'integer'),
   ('vector_norm', '{vector}', 'double precision'),
   ('l2_norm', '{vector}', 'double precision'),
