@@ -49,5 +49,5 @@ grep -E '^test |tests (passed|failed)|of [0-9]+ tests' "$PGV/out/pg_regress.log"
 [ $rc = 2 ] && { echo "install or cluster start failed"; cat "$PGV/out/pg_regress.log"; }
 echo "diff: $PGV/out/regression.diffs ($(grep -c '^@@' "$PGV/out/regression.diffs" 2>/dev/null || echo 0) hunks)"
 echo "per-test hunks: python3 scripts/pgvector-suite-hunks.py [--all] [TEST...]   (without --all: hides hunks naming"
-echo "  halfvec, sparsevec, ivfflat or bit functions/opclasses, i.e. the missing-feature ones)"
+echo "  the sparsevec hnsw opclasses, the missing feature)"
 exit $rc
