@@ -115,7 +115,7 @@ if [ "${1:-}" = --install-phase ]; then
         rc=1
         exit
     fi
-    log "installed: $(dpkg-query -W -f='${Package} ${Version}, ' "$MAIN" "$ALIAS")"
+    log "installed: $(dpkg-query -W -f='${Package} ${Version}\n' "$MAIN" "$ALIAS" | paste -sd, -)"
 
     start_cluster >/dev/null || { rc=1; exit; }
     # pg_regress, then the isolation specs, from the source tree's tests, against the installed files
