@@ -152,3 +152,8 @@ unit:
 stress:
 	bash -c 'source scripts/lib.sh && ensure_deps && build_and_install && trap stop_cluster EXIT && \
 		start_cluster && /usr/bin/python3 test/oracle/oracle.py --stress $(ORACLE_ARGS)'
+
+# Debian packages (debian/, scripts/build-deb.sh): build-deb/postgresql-15-piramid*_*.deb
+.PHONY: deb
+deb:
+	bash scripts/build-deb.sh

@@ -8,7 +8,7 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 PIRAMID_APT_PACKAGES="build-essential cmake g++ postgresql-15 postgresql-client-15 \
 postgresql-server-dev-15 libipc-run-perl postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl \
 libgtest-dev libbenchmark-dev python3 python3-numpy python3-psycopg2 python3-hnswlib \
-python3-psycopg python3-asyncpg python3-sqlalchemy python3-django nodejs"
+python3-psycopg python3-asyncpg python3-sqlalchemy python3-django nodejs debhelper"
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -137,6 +137,9 @@ trap - EXIT
 if [ -z "${PIRAMID_SKIP_TAP:-}" ]; then
     step "TAP tests" tap
 fi
+# The Debian packages: make deb, dpkg -i, pg_regress + isolation against the installed packages,
+# then purge them and put back what `make install` installed above (test/deb/run.sh).
+step "Debian packages (make deb, dpkg -i, installcheck)" bash "$ROOT/test/deb/run.sh"
 
 echo
 if [ $failed -ne 0 ]; then
