@@ -1,5 +1,6 @@
 // The hnsw access method handler, reloptions, cost estimate and opclass validation.
 #include "pg/am/hnsw_am.hpp"
+#include "pg/am/validate.hpp"
 
 extern "C" {
 #include "access/amvalidate.h"
@@ -32,9 +33,8 @@ void register_reloptions() {
     add_int_reloption(g_relopt_kind, "m", "Maximum number of connections per element per layer",
                       kDefaultM, kMinM, kMaxM, AccessExclusiveLock);
     add_int_reloption(g_relopt_kind, "ef_construction",
-                      "Size of the dynamic candidate list for construction",
-                      kDefaultEfConstruction, kMinEfConstruction, kMaxEfConstruction,
-                      AccessExclusiveLock);
+                      "Size of the dynamic candidate list for construction", kDefaultEfConstruction,
+                      kMinEfConstruction, kMaxEfConstruction, AccessExclusiveLock);
 }
 
 extern "C" bytea* hnsw_options(Datum reloptions, bool validate) {
@@ -47,11 +47,10 @@ extern "C" bytea* hnsw_options(Datum reloptions, bool validate) {
     if (result != nullptr && validate) {
         auto* opts = reinterpret_cast<Options*>(result);
         if (opts->ef_construction < 2 * opts->m)
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                     errmsg("ef_construction must be greater than or equal to 2 * m"),
-                     errdetail("ef_construction is %d and m is %d.", opts->ef_construction,
-                               opts->m)));
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("ef_construction must be greater than or equal to 2 * m"),
+                            errdetail("ef_construction is %d and m is %d.", opts->ef_construction,
+                                      opts->m)));
     }
     return result;
 }
@@ -83,10 +82,14 @@ int random_level(int m, int max_level, const ItemPointerData* tid) {
 
 extern "C" char* hnsw_buildphasename(int64 phase) {
     switch (phase) {
-        case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE: return const_cast<char*>("initializing");
-        case kPhaseLoad: return const_cast<char*>("loading tuples");
-        case kPhaseWrite: return const_cast<char*>("writing pages");
-        default: return nullptr;
+        case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+            return const_cast<char*>("initializing");
+        case kPhaseLoad:
+            return const_cast<char*>("loading tuples");
+        case kPhaseWrite:
+            return const_cast<char*>("writing pages");
+        default:
+            return nullptr;
     }
 }
 
@@ -153,45 +156,7 @@ extern "C" void hnsw_costestimate(PlannerInfo* root, IndexPath* path, double loo
 }
 
 extern "C" bool hnsw_validate(Oid opclassoid) {
-    // Checks that the opclass has an ORDER BY operator and a distance support function.
-    HeapTuple tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-    if (!HeapTupleIsValid(tup)) elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
-    auto* form = reinterpret_cast<Form_pg_opclass>(GETSTRUCT(tup));
-    Oid opfamily = form->opcfamily;
-    char* name = pstrdup(NameStr(form->opcname));
-    ReleaseSysCache(tup);
-
-    bool ok = true;
-    bool has_order = false, has_dist = false;
-    CatCList* oprs = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamily));
-    for (int i = 0; i < oprs->n_members; i++) {
-        auto* op = reinterpret_cast<Form_pg_amop>(GETSTRUCT(&oprs->members[i]->tuple));
-        if (op->amoppurpose == AMOP_ORDER && op->amopstrategy == 1) has_order = true;
-    }
-    ReleaseCatCacheList(oprs);
-    CatCList* procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamily));
-    for (int i = 0; i < procs->n_members; i++) {
-        auto* p = reinterpret_cast<Form_pg_amproc>(GETSTRUCT(&procs->members[i]->tuple));
-        if (p->amprocnum == 1) has_dist = true;
-        if (p->amprocnum < 1 || p->amprocnum > 3) {
-            ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-                           errmsg("hnsw operator class \"%s\" has invalid support function %d",
-                                  name, p->amprocnum)));
-            ok = false;
-        }
-    }
-    ReleaseCatCacheList(procs);
-    if (!has_order) {
-        ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-                       errmsg("hnsw operator class \"%s\" has no ORDER BY operator", name)));
-        ok = false;
-    }
-    if (!has_dist) {
-        ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-                       errmsg("hnsw operator class \"%s\" has no distance function", name)));
-        ok = false;
-    }
-    return ok;
+    return validate_distance_opclass(opclassoid, "hnsw", 3);
 }
 
 }  // namespace piramid::pg::hnsw

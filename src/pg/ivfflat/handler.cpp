@@ -1,6 +1,7 @@
 // The ivfflat access method handler, reloptions, GUCs, cost estimate, opclass validation, page
 // helpers, and the k-means support function vector_spherical_distance.
 #include "pg/ivfflat/ivfflat.hpp"
+#include "pg/am/validate.hpp"
 
 extern "C" {
 #include "access/amvalidate.h"
@@ -166,43 +167,7 @@ static void ivfflat_costestimate(PlannerInfo* root, IndexPath* path, double loop
 }
 
 static bool ivfflat_validate(Oid opclassoid) {
-    HeapTuple tup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-    if (!HeapTupleIsValid(tup))
-        elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
-    auto* form = reinterpret_cast<Form_pg_opclass>(GETSTRUCT(tup));
-    Oid opfamily = form->opcfamily;
-    char* name = pstrdup(NameStr(form->opcname));
-    ReleaseSysCache(tup);
-    bool ok = true, has_order = false, has_dist = false;
-    CatCList* oprs = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamily));
-    for (int i = 0; i < oprs->n_members; i++) {
-        auto* op = reinterpret_cast<Form_pg_amop>(GETSTRUCT(&oprs->members[i]->tuple));
-        if (op->amoppurpose == AMOP_ORDER && op->amopstrategy == 1) has_order = true;
-    }
-    ReleaseCatCacheList(oprs);
-    CatCList* procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamily));
-    for (int i = 0; i < procs->n_members; i++) {
-        auto* p = reinterpret_cast<Form_pg_amproc>(GETSTRUCT(&procs->members[i]->tuple));
-        if (p->amprocnum == 1) has_dist = true;
-        if (p->amprocnum < 1 || p->amprocnum > 5) {
-            ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-                           errmsg("ivfflat operator class \"%s\" has invalid support function %d",
-                                  name, p->amprocnum)));
-            ok = false;
-        }
-    }
-    ReleaseCatCacheList(procs);
-    if (!has_order) {
-        ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-                       errmsg("ivfflat operator class \"%s\" has no ORDER BY operator", name)));
-        ok = false;
-    }
-    if (!has_dist) {
-        ereport(INFO, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-                       errmsg("ivfflat operator class \"%s\" has no distance function", name)));
-        ok = false;
-    }
-    return ok;
+    return piramid::pg::validate_distance_opclass(opclassoid, "ivfflat", 5);
 }
 
 }  // extern "C"
