@@ -37,6 +37,13 @@ bool type_named(Oid type, const char* name) {
     return same;
 }
 
+// Squared norm of a vector, in double (cosine: a zero or overflowing norm is not indexable).
+double norm_sq(const Vector* v) {
+    double norm = 0.0;
+    for (int i = 0; i < v->dim; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
+    return norm;
+}
+
 // A halfvec is never NaN or infinite: it has a norm unless every half is +-0.
 bool has_norm(const HalfVecView* v) {
     for (int i = 0; i < v->dim; ++i)
@@ -125,8 +132,7 @@ bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query)
                 std::memcpy(out, v->x, sizeof(float) * lanes);
                 return true;
             }
-            double norm = 0.0;
-            for (int i = 0; i < dims; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
+            const double norm = norm_sq(v);
             if (!(norm > 0.0) || !std::isfinite(norm)) return false;
             const double inv = 1.0 / std::sqrt(norm);
             for (int i = 0; i < dims; ++i) out[i] = static_cast<float>(v->x[i] * inv);
@@ -161,14 +167,11 @@ bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query)
 
 bool datum_indexable(Metric metric, Datum value) {
     if (!distance::is_cosine(metric)) return true;
-    double norm = 0.0;
     if (distance::element_kind(metric) == ElementKind::kF32) {
-        const Vector* v = PIRAMID_DatumGetVector(value);
-        for (int i = 0; i < v->dim; ++i) norm += static_cast<double>(v->x[i]) * v->x[i];
-    } else {
-        return has_norm(reinterpret_cast<const HalfVecView*>(PG_DETOAST_DATUM(value)));
+        const double norm = norm_sq(PIRAMID_DatumGetVector(value));
+        return norm > 0.0 && std::isfinite(norm);
     }
-    return norm > 0.0 && std::isfinite(norm);
+    return has_norm(reinterpret_cast<const HalfVecView*>(PG_DETOAST_DATUM(value)));
 }
 
 }  // namespace piramid::pg::hnsw

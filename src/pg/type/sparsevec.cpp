@@ -301,23 +301,8 @@ PIRAMID_FUNCTION(sparsevec_out) {
 // sparsevec_typmod_in(cstring[]) RETURNS integer: the typmod is the dimension count itself.
 PIRAMID_FUNCTION(sparsevec_typmod_in) {
     return guard([&]() -> Datum {
-        ArrayType* mods = PG_GETARG_ARRAYTYPE_P(0);
-        int n = 0;
-        const int32* values = ArrayGetIntegerTypmods(mods, &n);
-        if (n != 1) {
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid type modifier")));
-        }
-        if (values[0] < 1) {
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("dimensions for type sparsevec must be at least 1")));
-        }
-        if (values[0] > PIRAMID_SPARSEVEC_MAX_DIM) {
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("dimensions for type sparsevec cannot exceed %d",
-                                   PIRAMID_SPARSEVEC_MAX_DIM)));
-        }
-        PG_RETURN_INT32(values[0]);
+        PG_RETURN_INT32(piramid::pg::dims_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "sparsevec",
+                                                    PIRAMID_SPARSEVEC_MAX_DIM));
     });
 }
 

@@ -3,10 +3,6 @@
 
 #include "pg/guard.hpp"
 
-extern "C" {
-#include "common/shortest_dec.h"
-}
-
 #include <cstdint>
 
 #include "core/distance/half.hpp"
@@ -23,33 +19,10 @@ using piramid::pg::sparsevec_check_typmod;
 using piramid::pg::sparsevec_values;
 namespace dist = piramid::distance;
 
-constexpr int kHalfvecMaxDim = 16000;
-
-using HalfVecLayout = piramid::pg::HalfVector;
-
-HalfVecLayout* halfvec_from_datum(Datum d) {
-    return reinterpret_cast<HalfVecLayout*>(PG_DETOAST_DATUM(d));
-}
-
-// halfvec's dimension checks, with pgvector's messages.
-void halfvec_check_dim(int64 dim) {
-    if (dim < 1) {
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("halfvec must have at least 1 dimension")));
-    }
-    if (dim > kHalfvecMaxDim) {
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("halfvec cannot have more than %d dimensions", kHalfvecMaxDim)));
-    }
-}
-
-bool half_is_zero(dist::half h) {
-    return (h & 0x7FFF) == 0;  // +0 and -0
-}
-
-bool half_is_inf(dist::half h) {
-    return (h & 0x7FFF) == 0x7C00;
-}
+using piramid::pg::float_to_half_checked;
+using piramid::pg::half_is_zero;
+using piramid::pg::halfvec_alloc;
+using piramid::pg::HalfVector;
 
 }  // namespace
 
@@ -57,7 +30,7 @@ bool half_is_inf(dist::half h) {
 // (-0 counts as zero), widened exactly to float4.
 PIRAMID_FUNCTION(halfvec_to_sparsevec) {
     return guard([&]() -> Datum {
-        const HalfVecLayout* v = halfvec_from_datum(PG_GETARG_DATUM(0));
+        const auto* v = reinterpret_cast<const HalfVector*>(PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
         const int32 typmod = PG_GETARG_INT32(1);
         const int dim = v->dim;
         sparsevec_check_dim(dim);
@@ -86,27 +59,14 @@ PIRAMID_FUNCTION(sparsevec_to_halfvec) {
     return guard([&]() -> Datum {
         const SparseVec* s = PIRAMID_GETARG_SPARSEVEC(0);
         const int32 typmod = PG_GETARG_INT32(1);
-        halfvec_check_dim(s->dim);
+        HalfVector* r = halfvec_alloc(s->dim);  // halfvec's dimension checks
         if (typmod != -1 && typmod != s->dim) {
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                             errmsg("expected %d dimensions, not %d", typmod, s->dim)));
         }
-        const Size size = offsetof(HalfVecLayout, x) + sizeof(dist::half) * s->dim;
-        auto* r = static_cast<HalfVecLayout*>(palloc0(size));
-        SET_VARSIZE(r, size);
-        r->dim = static_cast<int16>(s->dim);
-        r->unused = 0;
         const float* values = sparsevec_values(s);
-        for (int i = 0; i < s->nnz; ++i) {
-            const dist::half h = dist::float_to_half(values[i]);
-            if (half_is_inf(h)) {  // a sparsevec value is finite: this is an overflow
-                char buf[FLOAT_SHORTEST_DECIMAL_LEN];
-                float_to_shortest_decimal_buf(values[i], buf);
-                ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                                errmsg("\"%s\" is out of range for type halfvec", buf)));
-            }
-            r->x[s->indices[i]] = h;
-        }
+        // a sparsevec value is finite: a half infinity is an overflow (22003)
+        for (int i = 0; i < s->nnz; ++i) r->x[s->indices[i]] = float_to_half_checked(values[i]);
         PG_RETURN_POINTER(r);
     });
 }

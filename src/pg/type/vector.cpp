@@ -58,6 +58,25 @@ void check_dim_range(int64 dim) {
     }
 }
 
+int32 dims_typmod_in(ArrayType* mods, const char* type_name, int32 max_dims) {
+    int n = 0;
+    const int32* values = ArrayGetIntegerTypmods(mods, &n);
+    if (n != 1) {
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid type modifier"),
+                 errdetail("Type %s takes exactly one modifier: its dimensions.", type_name)));
+    }
+    if (values[0] < 1) {
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("dimensions for type %s must be at least 1", type_name)));
+    }
+    if (values[0] > max_dims) {
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("dimensions for type %s cannot exceed %d", type_name, max_dims)));
+    }
+    return values[0];
+}
+
 void check_element(float v) {
     if (std::isnan(v)) {
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in vector")));
@@ -274,24 +293,8 @@ PIRAMID_FUNCTION(vector_out) {
 // vector_typmod_in(cstring[]) RETURNS integer: the typmod is the dimension count itself.
 PIRAMID_FUNCTION(vector_typmod_in) {
     return guard([&]() -> Datum {
-        ArrayType* mods = PG_GETARG_ARRAYTYPE_P(0);
-        int n = 0;
-        const int32* values = ArrayGetIntegerTypmods(mods, &n);
-        if (n != 1) {
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid type modifier"),
-                     errdetail("Type vector takes exactly one modifier: its dimensions.")));
-        }
-        if (values[0] < 1) {
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("dimensions for type vector must be at least 1")));
-        }
-        if (values[0] > PIRAMID_VECTOR_MAX_DIM) {
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("dimensions for type vector cannot exceed %d",
-                                   PIRAMID_VECTOR_MAX_DIM)));
-        }
-        PG_RETURN_INT32(values[0]);
+        PG_RETURN_INT32(piramid::pg::dims_typmod_in(PG_GETARG_ARRAYTYPE_P(0), "vector",
+                                                    PIRAMID_VECTOR_MAX_DIM));
     });
 }
 

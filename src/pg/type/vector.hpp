@@ -5,6 +5,7 @@
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "utils/array.h"
 }
 
 #define PIRAMID_VECTOR_MAX_DIM 16000
@@ -34,6 +35,10 @@ void check_typmod_dims(int dim, int32 typmod);
 // Raises 22000 "vector must have at least 1 dimension" when dim < 1 and 54000 "vector cannot
 // have more than 16000 dimensions" when dim > PIRAMID_VECTOR_MAX_DIM.
 void check_dim_range(int64 dim);
+
+// The typmod_in of vector, halfvec and sparsevec: one modifier, the dimensions, 1..max_dims;
+// pgvector's messages (22023) naming the type.
+int32 dims_typmod_in(ArrayType* mods, const char* type_name, int32 max_dims);
 
 // Raises 22000 when v is NaN or infinite (a vector never holds either).
 void check_element(float v);
