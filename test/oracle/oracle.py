@@ -464,6 +464,8 @@ class Runner:
         self.args, self.dbname, self.res = args, dbname, results
         self.queries = 0
         self.checkpoints = 0
+        self.seeded_checkpoints = 0
+        self.max_seeds = 0
         self.full_scans = 0
         self.exempt_hits = self.exempt_slots = 0  # recall measured but not asserted
         self.relaxed_checkpoints = 0  # recall bar lowered to the reference HNSW's
@@ -660,6 +662,12 @@ class Runner:
             res.fail(w, cp, 'verify', '%d row(s): %s' % (len(problems), '; '.join(shown)))
         else:
             res.ok()
+        # seeds: elements the inserts could not link (extra entry points until VACUUM), counted
+        cur.execute('SELECT piramid_hnsw_selftest_strand(%s::regclass, 0, true)', (index,))
+        nseeds = cur.fetchone()[0]
+        if nseeds:
+            self.seeded_checkpoints += 1
+            self.max_seeds = max(self.max_seeds, nseeds)
         # the table holds what we think it holds
         cur.execute('SELECT count(*) FROM %s' % table)
         cnt = cur.fetchone()[0]
@@ -991,6 +999,8 @@ def main():
           '%d full scans, %.0f s' % (len(seeds), ','.join(map(str, seeds)), nworkloads,
                                      runner.checkpoints, runner.queries, runner.full_scans,
                                      elapsed))
+    print('oracle: %d checkpoint(s) found seeds (elements inserts could not link; at most %d '
+          'in one index)' % (runner.seeded_checkpoints, runner.max_seeds))
     if res.known_by_check:
         print('oracle: KNOWN (counted, not failures; see recall_shortfall_known): %s' % ', '.join(
             '%s=%d' % kv for kv in sorted(res.known_by_check.items())))

@@ -53,10 +53,20 @@ $primary->safe_psql('postgres', q{
     FROM generate_series(3001, 4000) i;
 });
 compare('inserts');
+# Seeds (elements an insert could not link, extra entry points until VACUUM): the meta page's
+# seed array replays too; the standby's scans and verifier start from them.
+is($primary->safe_psql('postgres', "SELECT piramid_hnsw_selftest_strand('t_idx', 5, true)"),
+    '5', 'five elements stranded as seeds on the primary');
+compare('stranding five elements as seeds');
 $primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
 compare('deletes');
 $primary->safe_psql('postgres', 'VACUUM t');
 compare('VACUUM');
+$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'),
+    $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'same rows on both');
+is($primary->safe_psql('postgres', "SELECT piramid_hnsw_selftest_strand('t_idx', 0, true)"),
+    '0', 'VACUUM linked the seeds in and dropped them');
 $primary->safe_psql('postgres', q{
   INSERT INTO t SELECT i, (SELECT ('[' || string_agg(((i * 5 + j) % 23)::text, ',') || ']') FROM generate_series(1, 8) j)::vector
     FROM generate_series(5001, 5600) i;

@@ -67,6 +67,9 @@ struct ScratchT {
     // VACUUM's reached search results): ensure_in_link's last resort for a node without given
     // candidates when no candidate list can take it.
     std::vector<NodeId> il_pool;
+    // Nodes the in-link upkeep could not link from a node known to be reachable (appended, never
+    // cleared here): the caller makes them extra entry points (see link_insert).
+    std::vector<NodeId> il_unlinked;
     std::vector<NodeId> il_xlist;  // x's own list (append_to_pool)
     std::vector<NodeId> il_given;  // the given candidates (ensure_in_link's last resort)
     std::vector<NodeId> il_hop;    // the pool's neighbours (append_to_pool)
@@ -226,7 +229,8 @@ bool append_to_pool(S& store, NodeId x, const float* xv, std::span<const NodeId>
 // Returns whether x0 ended up with an in-link from an accepted live node.
 template <class S, class V, class Source = AnySource>
 bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
-                    Source&& source = Source{}, std::span<const NodeId> hints = {}) {
+                    Source&& source = Source{}, std::span<const NodeId> hints = {},
+                    bool fresh = false) {
     const size_t cap = level_capacity(params, 0);
     const size_t dim = store.dim();
     const MetricSpace space(params.metric);
@@ -236,7 +240,13 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
     // list's owner is), as for a node dropped by a prune.
     sc.il_work.assign(1, x0);
     sc.il_work_from.assign(1, kInvalidNode);
-    for (int budget = 0; budget < 16 && !sc.il_work.empty(); ++budget) {
+    // Displacements (step 3) form a chain: each displaced node is checked in turn. After
+    // kDisplaceBudget of them the chain stops displacing (with ties everywhere, as when every
+    // distance underflows to 0, two nodes can keep displacing each other): the nodes still
+    // waiting get the last resort only, and the ones it cannot link go to sc.il_unlinked.
+    constexpr int kDisplaceBudget = 16;
+    for (int budget = 0; !sc.il_work.empty(); ++budget) {
+        const bool may_displace = budget < kDisplaceBudget;
         const NodeId x = sc.il_work.back();
         const NodeId from = sc.il_work_from.back();
         sc.il_work.pop_back();
@@ -260,19 +270,25 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         if (given_list) sc.il_given.assign(sc.il_hints.begin(), sc.il_hints.end());
         const size_t ngiven = sc.il_given.size();
         // need_new: x has a linker already, but fewer than wanted.
+        // A fresh node (x0 of link_insert) was not linked from anywhere when its search ran:
+        // its own planned neighbours, all of the search results, are reachable without it.
+        const bool own_ok = fresh && budget == 0;
         auto last_resort = [&](bool need_new) {
             sc.il_given.resize(ngiven);
             if (!sc.il_pool.empty()) {
                 store.neighbors(x, 0, sc.il_xlist);
                 for (NodeId p : sc.il_pool)
-                    if (p != x &&
-                        std::find(sc.il_xlist.begin(), sc.il_xlist.end(), p) == sc.il_xlist.end())
+                    if (p != x && (own_ok || std::find(sc.il_xlist.begin(), sc.il_xlist.end(), p) ==
+                                                 sc.il_xlist.end()))
                         sc.il_given.push_back(p);
             }
-            if (append_to_pool(store, x, xv, std::span<const NodeId>(sc.il_given), cap, sc, source,
-                               need_new) &&
-                budget == 0)
-                x0_linked = true;
+            const bool ok = append_to_pool(store, x, xv, std::span<const NodeId>(sc.il_given), cap,
+                                           sc, source, need_new);
+            if (ok && budget == 0) x0_linked = true;
+            // Left with no in-link at all. (One that still has a linker, which could in theory
+            // be reachable only through x, is not recorded: over the oracle's workloads such
+            // nodes were reachable every time, and recording them made up to 199 seeds.)
+            if (!ok && !need_new) sc.il_unlinked.push_back(x);
         };
         if (sc.il_hints.empty()) {
             last_resort(false);
@@ -328,7 +344,7 @@ bool ensure_in_link(S& store, NodeId x0, const Params& params, ScratchT<V>& sc,
         // pool gives x an in-link instead (and VACUUM's reachability pass when that fails).
         // The pool also when x has one linker of the two wanted: two nodes that are each
         // other's only linker are an island (seen on 1-d data under inner product).
-        if (other == kInvalidNode || distance::is_inner_product(params.metric)) {
+        if (other == kInvalidNode || distance::is_inner_product(params.metric) || !may_displace) {
             last_resort(linkers > 0);
             continue;
         }
@@ -603,7 +619,7 @@ void link_insert(S& store, NodeId id, int level, int entry_level, const Params& 
         }
     }
     if (linked0 < 2 && params.keep_in_links && !sc.per_level[0].empty())
-        detail::ensure_in_link(store, id, params, sc);
+        detail::ensure_in_link(store, id, params, sc, detail::AnySource{}, {}, true);
 }
 
 // Links node `id` (already in the store: vector stored, lists empty, present on levels

@@ -186,7 +186,9 @@ class Searcher {
     // Maximum number of nodes whose distance the search may compute (>= 1).
     void set_visit_cap(size_t cap) { cap_ = std::max<size_t>(cap, 1); }
 
-    void start(S& store, const float* q, NodeId entry, int entry_level) {
+    // `seeds`: extra level-0 starting points (nodes that may be linked from nowhere).
+    void start(S& store, const float* q, NodeId entry, int entry_level,
+               std::span<const NodeId> seeds = {}) {
         store_ = &store;
         query_.assign(q, q + store.dim());
         visited_.clear();
@@ -205,6 +207,16 @@ class Searcher {
         sc_.measure(store, query_.data(), true);  // the deleted flag of the entry
         push_frontier(e);
         if (!sc_.deleted[0]) push_pending(e);
+        sc_.fresh.clear();
+        for (NodeId s : seeds)
+            if (s != kInvalidNode && visited_.insert(s)) sc_.fresh.push_back(s);
+        if (sc_.fresh.empty()) return;
+        sc_.measure(store, query_.data(), true);
+        for (size_t i = 0; i < sc_.fresh.size(); ++i) {
+            const Candidate c{sc_.dists[i], sc_.fresh[i]};
+            push_frontier(c);
+            if (!sc_.deleted[i]) push_pending(c);
+        }
     }
 
     // Writes the next batch (up to ef nodes, sorted closest first) into out; returns its size.
@@ -230,47 +242,47 @@ class Searcher {
 
         S& store = *store_;
         for (;;) {
-        while (!capped_ && !frontier_.empty()) {
-            const Candidate c = frontier_.front();
-            if (batch_.size() >= ef && c.dist > batch_.front().dist) break;
-            std::pop_heap(frontier_.begin(), frontier_.end(), NearestOnTop{});
-            frontier_.pop_back();
+            while (!capped_ && !frontier_.empty()) {
+                const Candidate c = frontier_.front();
+                if (batch_.size() >= ef && c.dist > batch_.front().dist) break;
+                std::pop_heap(frontier_.begin(), frontier_.end(), NearestOnTop{});
+                frontier_.pop_back();
 
-            store.neighbors(c.id, 0, sc_.nbrs);
-            ++sc_.nodes_expanded;
-            sc_.fresh.clear();
-            for (NodeId n : sc_.nbrs) {
-                if (visited_.size() >= cap_) {
-                    capped_ = true;
-                    break;
-                }
-                if (visited_.insert(n)) sc_.fresh.push_back(n);
-            }
-            if (sc_.fresh.empty()) continue;
-            sc_.measure(store, query_.data(), true);
-            for (size_t i = 0; i < sc_.fresh.size(); ++i) {
-                const Candidate n{sc_.dists[i], sc_.fresh[i]};
-                const bool is_deleted = sc_.deleted[i] != 0;
-                if (batch_.size() < ef || n.dist < batch_.front().dist) {
-                    push_frontier(n);
-                    if (is_deleted) continue;
-                    batch_.push_back(n);
-                    std::push_heap(batch_.begin(), batch_.end(), FarthestOnTop{});
-                    if (batch_.size() > ef) {
-                        std::pop_heap(batch_.begin(), batch_.end(), FarthestOnTop{});
-                        push_pending(batch_.back());
-                        batch_.pop_back();
+                store.neighbors(c.id, 0, sc_.nbrs);
+                ++sc_.nodes_expanded;
+                sc_.fresh.clear();
+                for (NodeId n : sc_.nbrs) {
+                    if (visited_.size() >= cap_) {
+                        capped_ = true;
+                        break;
                     }
-                } else {
-                    // Beyond this batch's bound: kept unsorted (cheap) until a later batch.
-                    deferred_.push_back(Deferred{n, is_deleted});
+                    if (visited_.insert(n)) sc_.fresh.push_back(n);
+                }
+                if (sc_.fresh.empty()) continue;
+                sc_.measure(store, query_.data(), true);
+                for (size_t i = 0; i < sc_.fresh.size(); ++i) {
+                    const Candidate n{sc_.dists[i], sc_.fresh[i]};
+                    const bool is_deleted = sc_.deleted[i] != 0;
+                    if (batch_.size() < ef || n.dist < batch_.front().dist) {
+                        push_frontier(n);
+                        if (is_deleted) continue;
+                        batch_.push_back(n);
+                        std::push_heap(batch_.begin(), batch_.end(), FarthestOnTop{});
+                        if (batch_.size() > ef) {
+                            std::pop_heap(batch_.begin(), batch_.end(), FarthestOnTop{});
+                            push_pending(batch_.back());
+                            batch_.pop_back();
+                        }
+                    } else {
+                        // Beyond this batch's bound: kept unsorted (cheap) until a later batch.
+                        deferred_.push_back(Deferred{n, is_deleted});
+                    }
                 }
             }
-        }
-        // Level 0 as seen from the descent's landing node is used up: continue from the entry
-        // point's level-0 node too, so that a scan reaches everything that is reachable from the
-        // entry point (which VACUUM keeps true of every live node).
-        if (batch_.size() >= ef || !reseed()) break;
+            // Level 0 as seen from the descent's landing node is used up: continue from the entry
+            // point's level-0 node too, so that a scan reaches everything that is reachable from
+            // the entry point (which VACUUM keeps true of every live node).
+            if (batch_.size() >= ef || !reseed()) break;
         }
         out.assign(batch_.begin(), batch_.end());
         std::sort(out.begin(), out.end(), closer);

@@ -69,8 +69,7 @@ IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteRes
                                        IndexBulkDeleteCallback callback, void* callback_state);
 IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
 void hnsw_costestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cost* startup,
-                       Cost* total, Selectivity* selectivity, double* correlation,
-                       double* pages);
+                       Cost* total, Selectivity* selectivity, double* correlation, double* pages);
 bytea* hnsw_options(Datum reloptions, bool validate);
 bool hnsw_validate(Oid opclassoid);
 char* hnsw_buildphasename(int64 phase);
@@ -79,5 +78,9 @@ void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, 
 bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir);
 void hnsw_endscan(IndexScanDesc scan);
 }
+
+// Opens relid (relation_open with mode), raising an error unless it is an hnsw index
+// (verify.cpp).
+Relation open_hnsw_index(Oid relid, LOCKMODE mode);
 
 }  // namespace piramid::pg::hnsw

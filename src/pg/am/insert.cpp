@@ -36,8 +36,8 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
         NodeId entry = meta.entry;
         int entry_level = meta.entry_level;
         if (entry != kInvalidNode) {
-            piramid::hnsw::plan_insert(store, kInvalidNode, vec, level, entry, entry_level,
-                                       params, scratch);
+            piramid::hnsw::plan_insert(store, kInvalidNode, vec, level, entry, entry_level, params,
+                                       scratch);
             // Exact duplicates are byte-equal vectors, whatever the metric: such a copy has the
             // same distance to vec as vec has to itself (the same computation on the same
             // bytes), which is not 0 under inner product, and other vectors can be as close
@@ -71,7 +71,8 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
         const Size size = element_size(dims, m, level);
         char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
         fill_element(tuple, size, dims, m, level, vec, tid);
-        const NodeId id = call_pg([&] { return allocate_element(index, meta.insert_hint, tuple, size); });
+        const NodeId id =
+            call_pg([&] { return allocate_element(index, meta.insert_hint, tuple, size); });
         call_pg([&] { pfree(tuple); });
 
         // Link first, then publish as entry point: an entry whose lists are still being written
@@ -93,6 +94,16 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
             }
         }
         store.release_pins();
+        // Elements the in-link upkeep could not link from a node known to be reachable (rare:
+        // ties everywhere, full lists under inner product) become extra entry points, so that
+        // no scan misses them; the next VACUUM links them in.
+        auto& unlinked = scratch.il_unlinked;
+        if (!unlinked.empty()) {
+            std::sort(unlinked.begin(), unlinked.end());
+            unlinked.erase(std::unique(unlinked.begin(), unlinked.end()), unlinked.end());
+            call_pg(
+                [&] { add_seeds(index, unlinked.data(), static_cast<uint32>(unlinked.size())); });
+        }
     } catch (...) {
         store.forget_pins();
         throw;
@@ -104,8 +115,8 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
                             Relation /*heap*/, IndexUniqueCheck /*check*/, bool /*unchanged*/,
                             IndexInfo* /*info*/) {
     if (isnull[0]) return false;
-    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
-                                              ALLOCSET_DEFAULT_SIZES);
+    MemoryContext cxt =
+        AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
     MemoryContext old = MemoryContextSwitchTo(cxt);
     const MetaData meta = read_meta(index);
     float* vec = static_cast<float*>(palloc(sizeof(float) * meta.dims));

@@ -40,6 +40,7 @@ struct ScanWork {
     BufferStore store;
     piramid::hnsw::Searcher<BufferStore> searcher;
     std::vector<float> query;
+    std::vector<NodeId> seeds;  // the meta page's extra entry points (usually none)
     std::vector<Candidate> batch;
     size_t pos = 0;
     // strict_order: results found but not yet safe to return
@@ -51,8 +52,8 @@ struct ScanWork {
     size_t produced = 0;  // nodes handed out by the searcher
     float last_dist = 0;  // strict_order: distance of the last result returned
     GraphDistance dist = nullptr;
-    bool swept = false;               // the sweep ran (see sweep())
-    std::vector<Candidate> sweep;     // live elements the search never met, closest first
+    bool swept = false;            // the sweep ran (see sweep())
+    std::vector<Candidate> sweep;  // live elements the search never met, closest first
     size_t sweep_pos = 0;
 };
 
@@ -130,13 +131,12 @@ bool refill(Relation index, ScanWork* w) {
     for (;;) {
         const bool graph_done = w->searcher.exhausted();
         const bool budget_left = w->produced < static_cast<size_t>(g_max_scan_tuples);
-        if (graph_done && mode != IterativeScan::kOff && !w->swept && budget_left)
-            sweep(index, w);
+        if (graph_done && mode != IterativeScan::kOff && !w->swept && budget_left) sweep(index, w);
         const bool sweep_left = w->swept && w->sweep_pos < w->sweep.size();
         // No further search: exhausted, a non-iterative scan's one batch, or the budget.
         const bool done = (graph_done && !sweep_left) ||
                           (w->produced > 0 && mode == IterativeScan::kOff) || !budget_left;
-        const float bound = !graph_done ? w->searcher.frontier_min()
+        const float bound = !graph_done  ? w->searcher.frontier_min()
                             : sweep_left ? w->sweep[w->sweep_pos].dist
                                          : std::numeric_limits<float>::infinity();
         if (mode == IterativeScan::kStrict && !w->pending.empty() &&
@@ -205,7 +205,15 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
         return;
     }
     w->searcher.set_visit_cap(visit_cap());
-    w->searcher.start(w->store, w->query.data(), so->meta.entry, so->meta.entry_level);
+    // Read now rather than with the meta page at rescan: an element displaced since then may
+    // have become one.
+    {
+        NodeId seeds[kMaxSeeds];
+        const uint32 n = call_pg([&] { return read_seeds(scan->indexRelation, seeds); });
+        w->seeds.assign(seeds, seeds + n);
+    }
+    w->searcher.start(w->store, w->query.data(), so->meta.entry, so->meta.entry_level,
+                      std::span<const NodeId>(w->seeds));
 }
 
 }  // namespace

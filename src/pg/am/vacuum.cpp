@@ -48,7 +48,7 @@ constexpr size_t kSettleBatch = 64;
 
 // A bitmap over node ids (block << 8 | offset) of blocks [0, nblocks).
 class NodeBitmap {
-public:
+  public:
     explicit NodeBitmap(BlockNumber nblocks)
         : bits_((static_cast<size_t>(nblocks) << kNodeOffsetBits) / 64 + 1, 0) {}
     bool test(NodeId id) const {
@@ -65,7 +65,7 @@ public:
         return true;
     }
 
-private:
+  private:
     std::vector<uint64_t> bits_;
 };
 
@@ -73,11 +73,24 @@ private:
 // elements. Returns the number of elements that had to be linked in.
 size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& meta,
                            piramid::hnsw::Scratch& scratch) {
-    if (meta.entry == kInvalidNode) return 0;
+    if (meta.entry == kInvalidNode) {
+        // No live element is left: neither are seeds.
+        NodeId seeds[kMaxSeeds];
+        call_pg([&] {
+            const uint32 n = read_seeds(index, seeds);
+            if (n > 0) update_seeds(index, seeds, n, nullptr, 0);
+        });
+        return 0;
+    }
     const piramid::hnsw::Params params = graph_params(meta);
     const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
     std::vector<NodeId> roomy;  // reached live elements with room in their level-0 list
     const size_t cap = static_cast<size_t>(2 * meta.m);
+    // The seeds as of now: each is reached by the walk, linked in, or (when that fails) a seed
+    // again; seeds inserts add from now on stay.
+    std::vector<NodeId> seeds(kMaxSeeds), failed;
+    seeds.resize(call_pg([&] { return read_seeds(index, seeds.data()); }));
+    scratch.il_unlinked.clear();
     auto traverse = [&store, &roomy, cap](NodeId id, std::vector<NodeId>& list) {
         const bool live = !(store.neighbors_flags(id, 0, list) & (kDeleted | kFree));
         if (live) piramid::hnsw::note_room(roomy, id, list.size(), cap);
@@ -99,6 +112,7 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
         reached.set(meta.entry);
         piramid::hnsw::walk_level0(reached, stack, traverse, step);
         size_t linked = 0;
+        failed.clear();
         for (BlockNumber blk = 1; blk < nblocks; ++blk) {
             live_nodes_on_page(index, blk, live);
             for (NodeId x : live) {
@@ -113,6 +127,7 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
                     stack.assign(1, x);
                     piramid::hnsw::walk_level0(reached, stack, traverse, step);
                 } else {
+                    failed.push_back(x);
                     call_pg([&] {
                         elog(DEBUG1, "hnsw: could not link in element (%u,%u) of \"%s\"",
                              node_block(x), node_offset(x), RelationGetRelationName(index));
@@ -124,6 +139,16 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
         relinked += linked;
         if (linked == 0) break;
     }
+    // What could not be linked, and what linking displaced without a sure new in-link (the
+    // walk of a last round does not see it), are entry points for scans until the next VACUUM.
+    failed.insert(failed.end(), scratch.il_unlinked.begin(), scratch.il_unlinked.end());
+    std::sort(failed.begin(), failed.end());
+    failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
+    if (!seeds.empty() || !failed.empty())
+        call_pg([&] {
+            update_seeds(index, seeds.data(), static_cast<uint32>(seeds.size()), failed.data(),
+                         static_cast<uint32>(failed.size()));
+        });
     return relinked;
 }
 
@@ -158,7 +183,11 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
         strip_page(index, blk, info->strategy, callback, cb_state, stats, deleted, emptied, best);
         call_pg([] { vacuum_delay_point(); });
     }
-    if (deleted.empty() && emptied.empty()) return;
+    // Nothing leaves the graph: pass 4 still runs when there are seeds to link in.
+    auto seeds_only = [&] {
+        if (call_pg([&] { return read_meta(index).nseeds; }) > 0) reachability_pass(index);
+    };
+    if (deleted.empty() && emptied.empty()) return seeds_only();
 
     // 2. settle, in short batches under the graph lock. The last batch (there is always one)
     // also moves the entry point off a deleted element.
@@ -192,7 +221,7 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
             vacuum_delay_point();
         });
     } while (i < emptied.size());
-    if (deleted.empty()) return;
+    if (deleted.empty()) return seeds_only();
 
     const piramid::hnsw::Params params = graph_params(meta);
     BufferStore store(index, meta);
@@ -222,7 +251,22 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
         store.forget_pins();
         throw;
     }
-    // 5. free the slots (and the copies of freed elements), page by page.
+    // 5. free the slots (and the copies of freed elements), page by page. First the deleted
+    // elements' lists are emptied, and inserts in flight are waited for: searches traverse
+    // deleted elements, so a list of one not yet freed could otherwise lead a search to a slot
+    // freed (and reused by an element of lower level) a page earlier, and an insert would link
+    // to it on a level the new element does not have.
+    for (size_t a = 0; a < deleted.size();) {
+        const BlockNumber blk = node_block(deleted[a]);
+        size_t b = a;
+        while (b < deleted.size() && node_block(deleted[b]) == blk) ++b;
+        clear_lists_on_page(index, blk, meta, deleted.data() + a, b - a);
+        a = b;
+    }
+    call_pg([&] {
+        lock_graph(index, ExclusiveLock);
+        unlock_graph(index, ExclusiveLock);
+    });
     std::vector<NodeId> to_free(deleted);
     to_free.insert(to_free.end(), copies.begin(), copies.end());
     std::sort(to_free.begin(), to_free.end());

@@ -38,6 +38,19 @@ extern "C" {
 
 namespace piramid::pg::hnsw {
 
+// Opens relid, raising an error unless it is an hnsw index.
+Relation open_hnsw_index(Oid relid, LOCKMODE mode) {
+    Relation index = relation_open(relid, mode);
+    if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
+        index->rd_indam->amgettuple != hnsw_gettuple) {
+        const char* name = pstrdup(RelationGetRelationName(index));
+        relation_close(index, mode);
+        ereport(ERROR,
+                (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not an hnsw index", name)));
+    }
+    return index;
+}
+
 namespace {
 
 struct NodeInfo {
@@ -50,6 +63,7 @@ struct NodeInfo {
 
 struct VerifyState {
     std::vector<std::string> problems;
+    std::vector<NodeId> seeds;  // the meta page's extra entry points
     std::unordered_map<NodeId, NodeInfo> nodes;
     std::unordered_set<uint64_t> reachable_tids;
     size_t missing = 0;
@@ -69,18 +83,6 @@ struct VerifyState {
 uint64_t tid_key(const ItemPointerData* t) {
     return (static_cast<uint64_t>(ItemPointerGetBlockNumberNoCheck(t)) << 16) |
            ItemPointerGetOffsetNumberNoCheck(t);
-}
-
-Relation open_hnsw_index(Oid relid, LOCKMODE mode) {
-    Relation index = relation_open(relid, mode);
-    if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam == nullptr ||
-        index->rd_indam->amgettuple != hnsw_gettuple) {
-        const char* name = pstrdup(RelationGetRelationName(index));
-        relation_close(index, mode);
-        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is not an hnsw index", name)));
-    }
-    return index;
 }
 
 // Reads all pages into st->nodes (Postgres calls inside call_pg only).
@@ -109,7 +111,8 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
                 continue;
             }
             auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
-            const bool is_copy = ItemIdGetLength(iid) >= sizeof(ElementHeader) && (e->flags & kCopy);
+            const bool is_copy =
+                ItemIdGetLength(iid) >= sizeof(ElementHeader) && (e->flags & kCopy);
             if (ItemIdGetLength(iid) < sizeof(ElementHeader) ||
                 ItemIdGetLength(iid) <
                     (is_copy ? copy_element_size(dims) : element_size(dims, m, e->level))) {
@@ -121,8 +124,8 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
                 st->add("block %u offset %u: level %d above the index maximum %d", blk, off,
                         e->level, meta.max_level);
             if (e->ntids > kMaxHeapTids || (e->flags & ~(kDeleted | kFree | kCopy)) != 0) {
-                st->add("block %u offset %u: bad header (ntids %d, flags %d)", blk, off,
-                        e->ntids, e->flags);
+                st->add("block %u offset %u: bad header (ntids %d, flags %d)", blk, off, e->ntids,
+                        e->flags);
                 continue;
             }
             NodeInfo info;
@@ -203,9 +206,19 @@ void check_graph(const MetaData& meta, VerifyState* st) {
                 ep->second.level);
     // Reachability as an index scan sees it: the search descends the upper levels to one node
     // and then walks level 0 only (through deleted elements too), so a row counts as reachable
-    // when its element is reached over level-0 links from the entry point.
+    // when its element is reached over level-0 links from the entry point or from a seed (the
+    // scan starts from those too).
     std::unordered_set<NodeId> seen{meta.entry};
     std::vector<NodeId> stack{meta.entry};
+    for (NodeId s : st->seeds) {
+        auto it = st->nodes.find(s);
+        if (it == st->nodes.end() || (it->second.flags & kCopy)) {
+            st->add("meta page: seed (%u,%u) is not a graph element", node_block(s),
+                    node_offset(s));
+            continue;
+        }
+        if (seen.insert(s).second) stack.push_back(s);
+    }
     while (!stack.empty()) {
         NodeId id = stack.back();
         stack.pop_back();
@@ -303,6 +316,11 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
             meta_ok = true;
         }
         UnlockReleaseBuffer(buf);
+    }
+    if (meta_ok && meta.magic == kMagic && meta.version == kFormatVersion) {
+        NodeId seeds[kMaxSeeds];
+        const uint32 nseeds = read_seeds(index, seeds);
+        guard([&] { st->seeds.assign(seeds, seeds + nseeds); });
     }
     guard([&] {
         if (!meta_ok) {

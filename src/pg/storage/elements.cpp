@@ -16,8 +16,12 @@ extern "C" {
 
 namespace piramid::pg::hnsw {
 
-void lock_graph(Relation index, LOCKMODE mode) { LockPage(index, kMetaBlock, mode); }
-void unlock_graph(Relation index, LOCKMODE mode) { UnlockPage(index, kMetaBlock, mode); }
+void lock_graph(Relation index, LOCKMODE mode) {
+    LockPage(index, kMetaBlock, mode);
+}
+void unlock_graph(Relation index, LOCKMODE mode) {
+    UnlockPage(index, kMetaBlock, mode);
+}
 
 void fill_element(char* tuple, Size size, int dims, int m, int level, const float* vec,
                   ItemPointer tid) {
@@ -37,7 +41,7 @@ void fill_element(char* tuple, Size size, int dims, int m, int level, const floa
 // Tries to place the tuple on `buf` (exclusively locked): a free slot that is large enough, or
 // new space. Returns the offset used or InvalidOffsetNumber.
 static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size,
-                           bool* more_free) {
+                                  bool* more_free) {
     Page page = BufferGetPage(buf);
     *more_free = false;
     if (PageIsNew(page)) {
@@ -45,7 +49,8 @@ static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple,
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
         init_page(p, kElementPage);
-        const OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
+        const OffsetNumber off =
+            PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
         GenericXLogFinish(st);
         return off;
     }
@@ -74,7 +79,8 @@ static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple,
         GenericXLogFinish(st);
         return off;
     }
-    if (static_cast<unsigned>(maxoff) + 1 >= (1u << kNodeOffsetBits) || PageGetFreeSpace(page) < size)
+    if (static_cast<unsigned>(maxoff) + 1 >= (1u << kNodeOffsetBits) ||
+        PageGetFreeSpace(page) < size)
         return InvalidOffsetNumber;
     GenericXLogState* st = GenericXLogStart(index);
     Page p = GenericXLogRegisterBuffer(st, buf, 0);
@@ -144,8 +150,7 @@ NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Siz
 }
 
 // Adds tid to an existing element holding exactly this vector. Postgres calls only.
-bool add_tid_to_copy(Relation index, NodeId id, const float* vec, int dims,
-                          ItemPointer tid) {
+bool add_tid_to_copy(Relation index, NodeId id, const float* vec, int dims, ItemPointer tid) {
     Buffer buf = ReadBuffer(index, node_block(id));
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     bool added = false;
@@ -166,7 +171,7 @@ bool add_tid_to_copy(Relation index, NodeId id, const float* vec, int dims,
 // Makes id the entry point when the graph is empty, or (unless only_if_empty) when its level is
 // higher than the entry's. Reports the entry point as it was before.
 void publish_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level,
-                 bool only_if_empty) {
+                   bool only_if_empty) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     MetaData* meta = page_meta(BufferGetPage(buf));
@@ -387,8 +392,7 @@ void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, boo
 
 // Pass 2 on one page: (element, level) pairs of live elements whose list names a deleted one.
 void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
-                  const std::vector<NodeId>& deleted,
-                  std::vector<std::pair<NodeId, int>>& out) {
+                  const std::vector<NodeId>& deleted, std::vector<std::pair<NodeId, int>>& out) {
     std::pair<NodeId, int> found[256 * (kMaxLevel + 1)];
     int nfound = 0;
     const int dims = static_cast<int>(meta.dims), m = meta.m;
@@ -423,7 +427,10 @@ void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& ou
     out.assign(ids, ids + n);
 }
 
-void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) {
+// Applies fn to each of the given elements of block blk that exists, in one WAL record.
+template <class Fn>
+static void edit_elements_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n,
+                                  Fn&& fn) {
     call_pg([&] {
         Buffer buf = ReadBuffer(index, blk);
         LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -431,14 +438,30 @@ void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) 
         Page page = GenericXLogRegisterBuffer(st, buf, 0);
         for (size_t i = 0; i < n; ++i) {
             ElementHeader* e = element_at(page, node_offset(ids[i]));
-            if (e != nullptr) {
-                e->flags = kFree;
-                e->ntids = 0;
-                e->next_copy = kInvalidNode;
-            }
+            if (e != nullptr) fn(e);
         }
         GenericXLogFinish(st);
         UnlockReleaseBuffer(buf);
+    });
+}
+
+void clear_lists_on_page(Relation index, BlockNumber blk, const MetaData& meta, const NodeId* ids,
+                         size_t n) {
+    const int dims = static_cast<int>(meta.dims), m = meta.m;
+    edit_elements_on_page(index, blk, ids, n, [&](ElementHeader* e) {
+        if (e->flags & (kFree | kCopy)) return;
+        for (int l = 0; l <= e->level; ++l) {
+            NodeId* list = element_neighbors(e, dims, m, l);
+            for (int k = 0; k < level_capacity(m, l); ++k) list[k] = kInvalidNode;
+        }
+    });
+}
+
+void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) {
+    edit_elements_on_page(index, blk, ids, n, [](ElementHeader* e) {
+        e->flags = kFree;
+        e->ntids = 0;
+        e->next_copy = kInvalidNode;
     });
 }
 

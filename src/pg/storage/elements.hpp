@@ -58,8 +58,8 @@ bool is_live_copy_of(Relation index, NodeId id, const float* vec, int dims);
 // Stores tid for an exact copy of live graph element `anchor` whose own TID slots are full: in
 // the first copy element of its chain when it has room, or in a new copy element linked at the
 // head of the chain.
-void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const float* vec,
-                      int dims, ItemPointer tid);
+void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const float* vec, int dims,
+                      ItemPointer tid);
 
 // --- Reading pages
 // Calls fn(offset, element) for every element tuple of page blk (any state) under a share lock;
@@ -112,6 +112,9 @@ void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
 void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& out);
 // Turns elements ids[0..n) of page blk into free slots.
 void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n);
+// Empties every neighbour list of the given elements of block blk (VACUUM, before freeing them).
+void clear_lists_on_page(Relation index, BlockNumber blk, const MetaData& meta, const NodeId* ids,
+                         size_t n);
 
 }  // namespace piramid::pg::hnsw
 

@@ -1,9 +1,11 @@
 #include "pg/storage/page.hpp"
 
 extern "C" {
+#include "access/generic_xlog.h"
 #include "storage/bufmgr.h"
 }
 
+#include <algorithm>
 #include <cstring>
 
 namespace piramid::pg::hnsw {
@@ -17,12 +19,17 @@ void init_page(Page page, uint16 flags) {
     op->page_id = kPageId;
 }
 
+// pd_lower past the seed array (full-page images keep everything below pd_lower).
+static void cover_seeds(Page page) {
+    reinterpret_cast<PageHeader>(page)->pd_lower = static_cast<LocationIndex>(
+        reinterpret_cast<char*>(page_seeds(page) + kMaxSeeds) - reinterpret_cast<char*>(page));
+}
+
 void init_meta_page(Page page, const MetaData& meta) {
     init_page(page, kMetaPage);
     std::memcpy(page_meta(page), &meta, sizeof(MetaData));
-    reinterpret_cast<PageHeader>(page)->pd_lower =
-        static_cast<LocationIndex>(reinterpret_cast<char*>(page_meta(page)) + sizeof(MetaData) -
-                                   reinterpret_cast<char*>(page));
+    page_meta(page)->nseeds = 0;
+    cover_seeds(page);
 }
 
 bool page_is(Page page, uint16 flags) {
@@ -56,6 +63,83 @@ MetaData read_meta(Relation index) {
                                RelationGetRelationName(index), meta.version, kFormatVersion),
                         errhint("REINDEX the index.")));
     return meta;
+}
+
+static_assert(MAXALIGN(sizeof(PageHeaderData)) + MAXALIGN(sizeof(MetaData)) +
+                      kMaxSeeds * sizeof(NodeId) + MAXALIGN(sizeof(PageOpaque)) <=
+                  BLCKSZ,
+              "the seeds fit the meta page");
+
+uint32 read_seeds(Relation index, NodeId* out) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    const uint32 n = std::min(page_meta(page)->nseeds, kMaxSeeds);
+    std::memcpy(out, page_seeds(page), n * sizeof(NodeId));
+    UnlockReleaseBuffer(buf);
+    return n;
+}
+
+static bool has_id(const NodeId* ids, uint32 n, NodeId id) {
+    for (uint32 i = 0; i < n; ++i)
+        if (ids[i] == id) return true;
+    return false;
+}
+
+void update_seeds(Relation index, const NodeId* gone, uint32 n, const NodeId* added, uint32 k,
+                  bool strict) {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    const NodeId* cur = page_seeds(page);
+    const uint32 ncur = std::min(page_meta(page)->nseeds, kMaxSeeds);
+    NodeId next[kMaxSeeds];
+    uint32 nnext = 0;
+    for (uint32 i = 0; i < ncur; ++i)
+        if (!has_id(gone, n, cur[i]) && !has_id(next, nnext, cur[i])) next[nnext++] = cur[i];
+    uint32 fresh = 0;
+    for (uint32 i = 0; i < k; ++i)
+        if (added[i] != kInvalidNode && !has_id(next, nnext, added[i])) {
+            if (nnext == kMaxSeeds && !strict) {
+                ereport(WARNING,
+                        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                         errmsg("hnsw index \"%s\" has elements that could not be linked",
+                                RelationGetRelationName(index)),
+                         errdetail("%u of them do not fit the meta page; index scans may miss "
+                                   "their rows.",
+                                   k - i),
+                         errhint("VACUUM the table, or REINDEX the index.")));
+                break;
+            }
+            if (nnext == kMaxSeeds) {
+                UnlockReleaseBuffer(buf);
+                ereport(ERROR,
+                        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                         errmsg("hnsw index \"%s\" has too many elements waiting to be linked",
+                                RelationGetRelationName(index)),
+                         errdetail("%u elements could not be linked into the graph since the "
+                                   "last VACUUM; the limit is %u.",
+                                   ncur, kMaxSeeds),
+                         errhint("VACUUM the table, or REINDEX the index.")));
+            }
+            next[nnext++] = added[i];
+            ++fresh;
+        }
+    if (fresh == 0 && nnext == ncur) {
+        UnlockReleaseBuffer(buf);
+        return;
+    }
+    GenericXLogState* st = GenericXLogStart(index);
+    Page p = GenericXLogRegisterBuffer(st, buf, 0);
+    std::memcpy(page_seeds(p), next, nnext * sizeof(NodeId));
+    page_meta(p)->nseeds = nnext;
+    cover_seeds(p);
+    GenericXLogFinish(st);
+    UnlockReleaseBuffer(buf);
+}
+
+void add_seeds(Relation index, const NodeId* ids, uint32 n) {
+    update_seeds(index, nullptr, 0, ids, n, false);
 }
 
 }  // namespace piramid::pg::hnsw

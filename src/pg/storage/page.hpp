@@ -49,8 +49,8 @@ struct MetaData {
     uint32 dims;
     uint16 m;
     uint16 ef_construction;
-    uint8 metric;  // piramid::distance::Metric
-    uint8 max_level;  // highest level an element may have (fits a page)
+    uint8 metric;       // piramid::distance::Metric
+    uint8 max_level;    // highest level an element may have (fits a page)
     int16 entry_level;  // -1: empty graph
     NodeId entry;
     BlockNumber insert_hint;  // a page that may have room or a free slot
@@ -58,8 +58,18 @@ struct MetaData {
     // element stores (core/distance/lanes.hpp: half and bit vectors pack 2 and 32 dimensions a
     // lane). 0 (every float index, and every index made before halfvec and bit): `dims`.
     uint32 type_dims;
-    uint32 reserved[3];
+    // Extra entry points (the seeds, stored after MetaData on the meta page): elements that the
+    // in-link upkeep of an insert could not link from a node known to be reachable. Index scans
+    // and the verifier start from them as well as from `entry`; VACUUM links them into the graph
+    // and drops them. 0 in every index made before seeds existed.
+    uint32 nseeds;
+    uint32 reserved[2];
 };
+
+// At most this many seeds (4 KB of the meta page). Most indexes have none; most of those
+// inserts report are reachable anyway (the report is conservative: see core/hnsw/insert.hpp,
+// il_unlinked). Seeds that do not fit are left out with a WARNING asking for VACUUM.
+inline constexpr uint32 kMaxSeeds = 1000;
 
 // The column's dimensions (the type's: bits for bit, halves for halfvec).
 inline uint32 meta_type_dims(const MetaData& meta) {
@@ -90,12 +100,16 @@ static_assert(sizeof(ElementHeader) == 64);
 inline NodeId pack_node(BlockNumber blk, OffsetNumber off) {
     return (static_cast<NodeId>(blk) << kNodeOffsetBits) | static_cast<NodeId>(off);
 }
-inline BlockNumber node_block(NodeId id) { return id >> kNodeOffsetBits; }
+inline BlockNumber node_block(NodeId id) {
+    return id >> kNodeOffsetBits;
+}
 inline OffsetNumber node_offset(NodeId id) {
     return static_cast<OffsetNumber>(id & ((1u << kNodeOffsetBits) - 1));
 }
 
-inline int level_capacity(int m, int level) { return level == 0 ? 2 * m : m; }
+inline int level_capacity(int m, int level) {
+    return level == 0 ? 2 * m : m;
+}
 
 inline Size element_size(int dims, int m, int level) {
     return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(dims) +
@@ -116,7 +130,8 @@ inline Size max_element_size() {
 // Highest level an element of this shape may have (-1: even level 0 does not fit).
 inline int max_level_for(int dims, int m) {
     int level = -1;
-    while (level + 1 <= kMaxLevel && element_size(dims, m, level + 1) <= max_element_size()) ++level;
+    while (level + 1 <= kMaxLevel && element_size(dims, m, level + 1) <= max_element_size())
+        ++level;
     return level;
 }
 
@@ -131,7 +146,13 @@ inline NodeId* element_neighbors(ElementHeader* e, int dims, int m, int level) {
 inline PageOpaque* page_opaque(Page page) {
     return reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page));
 }
-inline MetaData* page_meta(Page page) { return reinterpret_cast<MetaData*>(PageGetContents(page)); }
+inline MetaData* page_meta(Page page) {
+    return reinterpret_cast<MetaData*>(PageGetContents(page));
+}
+inline NodeId* page_seeds(Page page) {
+    return reinterpret_cast<NodeId*>(reinterpret_cast<char*>(page_meta(page)) +
+                                     MAXALIGN(sizeof(MetaData)));
+}
 
 // Initialises an empty page of the given kind.
 void init_page(Page page, uint16 flags);
@@ -146,5 +167,16 @@ void copy_page(Relation index, BlockNumber blk, char* dst);
 
 // Reads the meta page (shared lock), raising an ERROR when it is not a valid piramid meta page.
 MetaData read_meta(Relation index);
+
+// Copies the seeds (at most kMaxSeeds) into out; returns how many. Postgres calls.
+uint32 read_seeds(Relation index, NodeId* out);
+// Adds ids (n of them, duplicates and seeds already present skipped) to the seeds, as many as
+// fit (a WARNING for the rest). Postgres calls.
+void add_seeds(Relation index, const NodeId* ids, uint32 n);
+// VACUUM: removes the seeds listed in `gone` (n of them) and adds `added` (k of them); when
+// they do not fit, keeps the first that do with a WARNING (strict: the ERROR of add_seeds).
+// Postgres calls.
+void update_seeds(Relation index, const NodeId* gone, uint32 n, const NodeId* added, uint32 k,
+                  bool strict = false);
 
 }  // namespace piramid::pg::hnsw
