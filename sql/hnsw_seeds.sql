@@ -15,17 +15,33 @@ CREATE FUNCTION seeds_missed() RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM seeds_t a
     WHERE (SELECT b.id FROM seeds_t b ORDER BY b.v <-> a.v LIMIT 1) IS DISTINCT FROM a.id
 $$;
+-- the same through a cursor opened per row in a PL/pgSQL loop
+CREATE FUNCTION seeds_missed_cursor() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    c refcursor;
+    got int;
+    missed int := 0;
+BEGIN
+    FOR a IN SELECT id, v FROM seeds_t LOOP
+        OPEN c FOR SELECT b.id FROM seeds_t b ORDER BY b.v <-> a.v;
+        FETCH c INTO got;
+        CLOSE c;
+        IF got IS DISTINCT FROM a.id THEN missed := missed + 1; END IF;
+    END LOOP;
+    RETURN missed;
+END $$;
 SET enable_seqscan = off;
 SELECT seeds_missed() AS missed, piramid_hnsw_selftest_strand('seeds_idx', 0, true) AS seeds;
 -- stranded without seeds: the verifier names the rows, and the index misses them
 SELECT piramid_hnsw_selftest_strand('seeds_idx', 4, false) AS seeds;
 SELECT problem FROM piramid_hnsw_verify('seeds_idx') ORDER BY problem COLLATE "C";
-SELECT seeds_missed() AS missed;
+SELECT seeds_missed() AS missed, seeds_missed_cursor() AS missed_cursor;
 REINDEX INDEX seeds_idx;
 -- stranded as an insert would leave them: seeds, found by every scan
 SELECT piramid_hnsw_selftest_strand('seeds_idx', 4, true) AS seeds;
 SELECT count(*) AS problems FROM piramid_hnsw_verify('seeds_idx');
-SELECT seeds_missed() AS missed;
+SELECT seeds_missed() AS missed, seeds_missed_cursor() AS missed_cursor;
 -- iterative scans, and rescans in a join, start from them as well
 SET hnsw.iterative_scan = relaxed_order;
 SELECT count(*) FROM (SELECT id FROM seeds_t ORDER BY v <-> '[0,0,0,0,0,0,0,0]' LIMIT 600) s;
@@ -59,3 +75,4 @@ SELECT piramid_hnsw_selftest_strand('seeds_idx', -1, true);
 RESET enable_seqscan;
 DROP TABLE seeds_t;
 DROP FUNCTION seeds_missed();
+DROP FUNCTION seeds_missed_cursor();

@@ -466,6 +466,7 @@ class Runner:
         self.checkpoints = 0
         self.seeded_checkpoints = 0
         self.max_seeds = 0
+        self.seeded = []  # (seeds, where)
         self.full_scans = 0
         self.exempt_hits = self.exempt_slots = 0  # recall measured but not asserted
         self.relaxed_checkpoints = 0  # recall bar lowered to the reference HNSW's
@@ -668,6 +669,8 @@ class Runner:
         if nseeds:
             self.seeded_checkpoints += 1
             self.max_seeds = max(self.max_seeds, nseeds)
+            self.seeded.append((nseeds, 'seed=%d workload=%d [%s] checkpoint=%s'
+                                % (w.seed, w.wid, w.describe(), cp)))
         # the table holds what we think it holds
         cur.execute('SELECT count(*) FROM %s' % table)
         cnt = cur.fetchone()[0]
@@ -999,8 +1002,10 @@ def main():
           '%d full scans, %.0f s' % (len(seeds), ','.join(map(str, seeds)), nworkloads,
                                      runner.checkpoints, runner.queries, runner.full_scans,
                                      elapsed))
-    print('oracle: %d checkpoint(s) found seeds (elements inserts could not link; at most %d '
+    print('oracle: %d checkpoint(s) found seeds (elements left without an in-link; at most %d '
           'in one index)' % (runner.seeded_checkpoints, runner.max_seeds))
+    for n, where in sorted(runner.seeded, reverse=True)[:5]:
+        print('oracle:   %d seeds at %s' % (n, where))
     if res.known_by_check:
         print('oracle: KNOWN (counted, not failures; see recall_shortfall_known): %s' % ', '.join(
             '%s=%d' % kv for kv in sorted(res.known_by_check.items())))

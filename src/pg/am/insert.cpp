@@ -97,13 +97,10 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
         // Elements the in-link upkeep could not link from a node known to be reachable (rare:
         // ties everywhere, full lists under inner product) become extra entry points, so that
         // no scan misses them; the next VACUUM links them in.
-        auto& unlinked = scratch.il_unlinked;
-        if (!unlinked.empty()) {
-            std::sort(unlinked.begin(), unlinked.end());
-            unlinked.erase(std::unique(unlinked.begin(), unlinked.end()), unlinked.end());
+        const auto& unlinked = scratch.il_unlinked;
+        if (!unlinked.empty())
             call_pg(
                 [&] { add_seeds(index, unlinked.data(), static_cast<uint32>(unlinked.size())); });
-        }
     } catch (...) {
         store.forget_pins();
         throw;

@@ -205,9 +205,8 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
         return;
     }
     w->searcher.set_visit_cap(visit_cap());
-    // Read now rather than with the meta page at rescan: an element displaced since then may
-    // have become one.
-    {
+    w->seeds.clear();
+    if (so->meta.nseeds > 0) {  // as of the meta page read at rescan (usually none)
         NodeId seeds[kMaxSeeds];
         const uint32 n = call_pg([&] { return read_seeds(scan->indexRelation, seeds); });
         w->seeds.assign(seeds, seeds + n);

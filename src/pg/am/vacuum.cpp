@@ -69,27 +69,14 @@ class NodeBitmap {
     std::vector<uint64_t> bits_;
 };
 
-// Pass 4: every live element is made reachable over level 0 from the entry point through live
-// elements. Returns the number of elements that had to be linked in.
-size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& meta,
-                           piramid::hnsw::Scratch& scratch) {
-    if (meta.entry == kInvalidNode) {
-        // No live element is left: neither are seeds.
-        NodeId seeds[kMaxSeeds];
-        call_pg([&] {
-            const uint32 n = read_seeds(index, seeds);
-            if (n > 0) update_seeds(index, seeds, n, nullptr, 0);
-        });
-        return 0;
-    }
+// Pass 4's walk and link_in rounds (connect_unreachable); `failed` gets the live elements left
+// unreachable.
+size_t link_unreached(Relation index, BufferStore& store, const MetaData& meta,
+                      piramid::hnsw::Scratch& scratch, std::vector<NodeId>& failed) {
     const piramid::hnsw::Params params = graph_params(meta);
     const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
     std::vector<NodeId> roomy;  // reached live elements with room in their level-0 list
     const size_t cap = static_cast<size_t>(2 * meta.m);
-    // The seeds as of now: each is reached by the walk, linked in, or (when that fails) a seed
-    // again; seeds inserts add from now on stay.
-    std::vector<NodeId> seeds(kMaxSeeds), failed;
-    seeds.resize(call_pg([&] { return read_seeds(index, seeds.data()); }));
     scratch.il_unlinked.clear();
     auto traverse = [&store, &roomy, cap](NodeId id, std::vector<NodeId>& list) {
         const bool live = !(store.neighbors_flags(id, 0, list) & (kDeleted | kFree));
@@ -139,11 +126,36 @@ size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& m
         relinked += linked;
         if (linked == 0) break;
     }
+    // A failure above, or a node a displacement left without a sure in-link, may still be
+    // reachable (through a node linked in after it was tried): a last walk says which are not.
+    if (failed.empty() && scratch.il_unlinked.empty()) return relinked;
+    failed.clear();
+    NodeBitmap reached(nblocks);
+    stack.assign(1, meta.entry);
+    reached.set(meta.entry);
+    piramid::hnsw::walk_level0(reached, stack, traverse, step);
+    for (BlockNumber blk = 1; blk < nblocks; ++blk) {
+        live_nodes_on_page(index, blk, live);
+        for (NodeId x : live)
+            if (!reached.test(x)) failed.push_back(x);
+    }
+    return relinked;
+}
+
+// Pass 4: every live element is made reachable over level 0 from the entry point through live
+// elements. Returns the number of elements that had to be linked in.
+size_t connect_unreachable(Relation index, BufferStore& store, const MetaData& meta,
+                           piramid::hnsw::Scratch& scratch) {
+    // The seeds as of now: each is reached by the walk, linked in, or (when that fails) a seed
+    // again; seeds inserts add from now on stay. With no entry point no live element is left,
+    // and no seed either.
+    std::vector<NodeId> seeds(kMaxSeeds), failed;
+    seeds.resize(call_pg([&] { return read_seeds(index, seeds.data()); }));
+    size_t relinked =
+        meta.entry == kInvalidNode ? 0 : link_unreached(index, store, meta, scratch, failed);
     // What could not be linked, and what linking displaced without a sure new in-link (the
-    // walk of a last round does not see it), are entry points for scans until the next VACUUM.
-    failed.insert(failed.end(), scratch.il_unlinked.begin(), scratch.il_unlinked.end());
-    std::sort(failed.begin(), failed.end());
-    failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
+    // walk of a last round does not see it), are entry points for scans until the next VACUUM
+    // (update_seeds skips duplicates).
     if (!seeds.empty() || !failed.empty())
         call_pg([&] {
             update_seeds(index, seeds.data(), static_cast<uint32>(seeds.size()), failed.data(),

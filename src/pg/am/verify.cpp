@@ -307,6 +307,8 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
     VerifyState* st = box->object;
     MetaData meta;
     bool meta_ok = false;
+    NodeId seeds[kMaxSeeds];
+    uint32 nseeds = 0;
     {
         Buffer buf = ReadBuffer(index, kMetaBlock);
         LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -314,14 +316,12 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
         if (page_is(page, kMetaPage)) {
             std::memcpy(&meta, page_meta(page), sizeof(meta));
             meta_ok = true;
+            nseeds = std::min(meta.nseeds, kMaxSeeds);
+            std::memcpy(seeds, page_seeds(page), nseeds * sizeof(NodeId));
         }
         UnlockReleaseBuffer(buf);
     }
-    if (meta_ok && meta.magic == kMagic && meta.version == kFormatVersion) {
-        NodeId seeds[kMaxSeeds];
-        const uint32 nseeds = read_seeds(index, seeds);
-        guard([&] { st->seeds.assign(seeds, seeds + nseeds); });
-    }
+    guard([&] { st->seeds.assign(seeds, seeds + nseeds); });
     guard([&] {
         if (!meta_ok) {
             st->add("block 0: not an hnsw meta page");

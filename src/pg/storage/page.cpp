@@ -86,60 +86,52 @@ static bool has_id(const NodeId* ids, uint32 n, NodeId id) {
     return false;
 }
 
-void update_seeds(Relation index, const NodeId* gone, uint32 n, const NodeId* added, uint32 k,
-                  bool strict) {
+void update_seeds(Relation index, const NodeId* gone, uint32 n, const NodeId* added, uint32 k) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
     const NodeId* cur = page_seeds(page);
     const uint32 ncur = std::min(page_meta(page)->nseeds, kMaxSeeds);
     NodeId next[kMaxSeeds];
-    uint32 nnext = 0;
-    for (uint32 i = 0; i < ncur; ++i)
-        if (!has_id(gone, n, cur[i]) && !has_id(next, nnext, cur[i])) next[nnext++] = cur[i];
-    uint32 fresh = 0;
-    for (uint32 i = 0; i < k; ++i)
-        if (added[i] != kInvalidNode && !has_id(next, nnext, added[i])) {
-            if (nnext == kMaxSeeds && !strict) {
-                ereport(WARNING,
-                        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                         errmsg("hnsw index \"%s\" has elements that could not be linked",
-                                RelationGetRelationName(index)),
-                         errdetail("%u of them do not fit the meta page; index scans may miss "
-                                   "their rows.",
-                                   k - i),
-                         errhint("VACUUM the table, or REINDEX the index.")));
-                break;
-            }
-            if (nnext == kMaxSeeds) {
-                UnlockReleaseBuffer(buf);
-                ereport(ERROR,
-                        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                         errmsg("hnsw index \"%s\" has too many elements waiting to be linked",
-                                RelationGetRelationName(index)),
-                         errdetail("%u elements could not be linked into the graph since the "
-                                   "last VACUUM; the limit is %u.",
-                                   ncur, kMaxSeeds),
-                         errhint("VACUUM the table, or REINDEX the index.")));
-            }
-            next[nnext++] = added[i];
-            ++fresh;
-        }
-    if (fresh == 0 && nnext == ncur) {
-        UnlockReleaseBuffer(buf);
-        return;
+    uint32 nnext = 0, dropped = 0;
+    bool changed = false;
+    for (uint32 i = 0; i < ncur; ++i) {
+        if (has_id(gone, n, cur[i]) || has_id(next, nnext, cur[i]))
+            changed = true;
+        else
+            next[nnext++] = cur[i];
     }
-    GenericXLogState* st = GenericXLogStart(index);
-    Page p = GenericXLogRegisterBuffer(st, buf, 0);
-    std::memcpy(page_seeds(p), next, nnext * sizeof(NodeId));
-    page_meta(p)->nseeds = nnext;
-    cover_seeds(p);
-    GenericXLogFinish(st);
+    for (uint32 i = 0; i < k; ++i) {
+        if (added[i] == kInvalidNode || has_id(next, nnext, added[i])) continue;
+        if (nnext == kMaxSeeds) {
+            ++dropped;
+            continue;
+        }
+        next[nnext++] = added[i];
+        changed = true;
+    }
+    if (changed) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        std::memcpy(page_seeds(p), next, nnext * sizeof(NodeId));
+        page_meta(p)->nseeds = nnext;
+        cover_seeds(p);
+        GenericXLogFinish(st);
+    }
     UnlockReleaseBuffer(buf);
+    if (dropped > 0)
+        ereport(WARNING,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("hnsw index \"%s\" has elements that could not be linked",
+                        RelationGetRelationName(index)),
+                 errdetail("%u of them do not fit the meta page (at most %u); index scans may miss "
+                           "their rows.",
+                           dropped, kMaxSeeds),
+                 errhint("VACUUM the table, or REINDEX the index.")));
 }
 
 void add_seeds(Relation index, const NodeId* ids, uint32 n) {
-    update_seeds(index, nullptr, 0, ids, n, false);
+    update_seeds(index, nullptr, 0, ids, n);
 }
 
 }  // namespace piramid::pg::hnsw

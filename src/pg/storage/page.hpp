@@ -170,13 +170,11 @@ MetaData read_meta(Relation index);
 
 // Copies the seeds (at most kMaxSeeds) into out; returns how many. Postgres calls.
 uint32 read_seeds(Relation index, NodeId* out);
-// Adds ids (n of them, duplicates and seeds already present skipped) to the seeds, as many as
-// fit (a WARNING for the rest). Postgres calls.
+// Removes the seeds listed in `gone` (n of them, VACUUM) and adds `added` (k of them;
+// duplicates and seeds already present are skipped). Seeds that do not fit are left out with a
+// WARNING, raised after the meta page is unlocked. Postgres calls.
+void update_seeds(Relation index, const NodeId* gone, uint32 n, const NodeId* added, uint32 k);
+// update_seeds(index, nullptr, 0, ids, n).
 void add_seeds(Relation index, const NodeId* ids, uint32 n);
-// VACUUM: removes the seeds listed in `gone` (n of them) and adds `added` (k of them); when
-// they do not fit, keeps the first that do with a WARNING (strict: the ERROR of add_seeds).
-// Postgres calls.
-void update_seeds(Relation index, const NodeId* gone, uint32 n, const NodeId* added, uint32 k,
-                  bool strict = false);
 
 }  // namespace piramid::pg::hnsw
