@@ -11,6 +11,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/type/vector.hpp"
+#include "pg/type/vector_text.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -21,8 +22,6 @@ extern "C" {
 #include "utils/lsyscache.h"
 }
 
-#include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -107,146 +106,23 @@ void check_typmod(int dim, int32 typmod) {
     piramid::pg::check_typmod_dims(dim, typmod);
 }
 
-// The whitespace Postgres' own array and record parsers accept.
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+void halfvec_nonfinite(bool is_nan) {
+    halfvec_check_element(is_nan ? 0x7e00u : 0x7c00u);
 }
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
+// 65520 and beyond round to the half infinity (65504 is the largest half; ties go to even).
+constexpr piramid::pg::VectorTextType kHalfvecText{
+    "halfvec", PIRAMID_HALFVEC_MAX_DIM, halfvec_check_dim_range, halfvec_nonfinite, 65520.0f};
 
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-// pgvector's message for a malformed literal, with a DETAIL that says what is wrong.
-[[noreturn]] void malformed(const char* literal, const char* detail) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type halfvec: \"%s\"", literal),
-                    errdetail("%s", detail)));
-    pg_unreachable();
-}
-
-[[noreturn]] void bad_syntax(const char* literal) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type halfvec: \"%s\"", literal)));
-    pg_unreachable();
-}
-
-[[noreturn]] void out_of_range_text(const char* start, const char* end) {
-    ereport(ERROR,
-            (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-             errmsg("\"%s\" is out of range for type halfvec", pnstrdup(start, end - start))));
-    pg_unreachable();
-}
-
-// Scans one number of the form [+-] digits [. digits] [(e|E) [+-] digits] (a bare ".5" or "5."
-// is accepted too). Returns its end, or nullptr when p does not start one. A strict subset of
-// what strtof accepts (no hex floats, no words), so strtof consumes exactly these characters.
-const char* scan_number(const char* p) {
-    if (*p == '+' || *p == '-') ++p;
-    int digits = 0;
-    while (is_digit(*p)) {
-        ++p;
-        ++digits;
-    }
-    if (*p == '.') {
-        ++p;
-        while (is_digit(*p)) {
-            ++p;
-            ++digits;
-        }
-    }
-    if (digits == 0) return nullptr;
-    if (*p == 'e' || *p == 'E') {
-        const char* q = p + 1;
-        if (*q == '+' || *q == '-') ++q;
-        if (!is_digit(*q)) return nullptr;
-        while (is_digit(*q)) ++q;
-        p = q;
-    }
-    return p;
-}
-
-// The decimal text [start, end) as a half: one correctly rounded step to float4, then round to
-// nearest even half. Beyond the half range (|x| >= 65520 after the first step) is 22003 with the
-// number's text in the message; below the smallest subnormal rounds to signed zero.
-half decimal_to_half(const char* start, const char* end, const char* literal) {
-    const char* first = (*start == '+') ? start + 1 : start;
-    float v = 0.0f;
-    const auto res = std::from_chars(first, end, v, std::chars_format::general);
-    if (res.ec != std::errc() || res.ptr != end) {
-        // from_chars reports underflow and overflow alike as out of range: strtof tells them
-        // apart (underflow gives a zero or subnormal float, overflow an infinity).
-        char* stop = nullptr;
-        errno = 0;
-        v = std::strtof(start, &stop);
-        if (stop != end) bad_syntax(literal);  // cannot happen for scanned input
-        if (errno == ERANGE && std::isinf(v)) out_of_range_text(start, end);
-    }
-    const half h = dist::float_to_half(v);
-    if (half_is_inf(h)) out_of_range_text(start, end);
-    return h;
-}
-
-// Reports NaN / Infinity spelled as a word inside a literal, or a syntax error for any other
-// word. p points at the word (after an optional sign).
-[[noreturn]] void bad_word(const char* literal, const char* p) {
-    // As strtof (pgvector's parser) reads them: a word that starts with "nan" or "inf" is a NaN
-    // or an infinity ("[infinit]" and "[nanx]" too), refused as such before the junk after it.
-    if (pg_strncasecmp(p, "nan", 3) == 0) halfvec_check_element(0x7e00u);
-    if (pg_strncasecmp(p, "inf", 3) == 0) halfvec_check_element(0x7c00u);
-    bad_syntax(literal);
-}
-
+// The text form as floats (each a correctly rounded float4 of its decimal, so within the half
+// range), then rounded to the nearest even half: the same two steps as pgvector's.
 HalfVector* parse_halfvec(const char* lit) {
-    const char* p = lit;
-    while (is_space(*p)) ++p;
-    if (*p != '[') malformed(lit, "Vector contents must start with \"[\".");
-    ++p;
-
-    // At most one element per comma, plus one: enough room without a second pass.
-    int64 commas = 0;
-    for (const char* c = p; *c != '\0'; ++c) commas += (*c == ',');
-    const int capacity = static_cast<int>(Min(commas + 1, int64{PIRAMID_HALFVEC_MAX_DIM}));
+    const int capacity = piramid::pg::vector_text_capacity(lit, kHalfvecText);
+    float* f = static_cast<float*>(palloc(sizeof(float) * static_cast<Size>(capacity)));
+    const int dim = piramid::pg::parse_vector_text(lit, kHalfvecText, f);
     auto* v = static_cast<HalfVector*>(palloc0(piramid::pg::halfvec_size(capacity)));
-    int dim = 0;
-
-    while (is_space(*p)) ++p;
-    if (*p == ']') {
-        ++p;
-    } else {
-        for (;;) {
-            while (is_space(*p)) ++p;
-            if (*p == '\0') malformed(lit, "Unexpected end of input.");
-            // pgvector counts before it reads: a 16,001st element is too many whatever it is.
-            if (dim == PIRAMID_HALFVEC_MAX_DIM) halfvec_check_dim_range(int64{dim} + 1);
-            const char* start = p;
-            const char* end = scan_number(p);
-            if (end == nullptr) {
-                const char* w = (*p == '+' || *p == '-') ? p + 1 : p;
-                if (is_alpha(*w)) bad_word(lit, w);
-                bad_syntax(lit);
-            }
-            v->x[dim++] = decimal_to_half(start, end, lit);
-            p = end;
-            while (is_space(*p)) ++p;
-            if (*p == ',') {
-                ++p;
-                continue;
-            }
-            if (*p == ']') {
-                ++p;
-                break;
-            }
-            if (*p == '\0') malformed(lit, "Unexpected end of input.");
-            bad_syntax(lit);
-        }
-    }
-    halfvec_check_dim_range(dim);  // "[]x": no dimensions is the error, as in pgvector
-    while (is_space(*p)) ++p;
-    if (*p != '\0') malformed(lit, "Junk after closing right brace.");
+    dist::half_best().from_float(f, v->x, static_cast<size_t>(dim));
+    pfree(f);
     SET_VARSIZE(v, piramid::pg::halfvec_size(dim));
     v->dim = static_cast<int16>(dim);
     v->unused = 0;
@@ -391,47 +267,19 @@ PIRAMID_FUNCTION(array_to_halfvec) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         const int32 typmod = PG_GETARG_INT32(1);
-        if (ARR_NDIM(a) > 1) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-        }
-        if (ARR_HASNULL(a) && array_contains_nulls(a)) {
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("array must not contain nulls")));
-        }
+        // pgvector's order for halfvec: shape, nulls, element type, dimensions, typmod.
+        piramid::pg::check_array_shape(a);
         const Oid elemtype = ARR_ELEMTYPE(a);
-        if (elemtype != INT4OID && elemtype != FLOAT4OID && elemtype != FLOAT8OID &&
-            elemtype != NUMERICOID) {
+        if (!piramid::pg::array_elem_supported(elemtype))
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-        }
         const int n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
         halfvec_check_dim_range(n);
         check_typmod(n, typmod);
-
-        int16 typlen;
-        bool typbyval;
-        char typalign;
-        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-        Datum* elems = nullptr;
         int count = 0;
-        deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, nullptr, &count);
-
+        Datum* elems = piramid::pg::array_elements(a, &count);
         HalfVector* h = halfvec_alloc(count);
         for (int i = 0; i < count; ++i) {
-            float x = 0.0f;
-            switch (elemtype) {
-                case INT4OID:
-                    x = static_cast<float>(DatumGetInt32(elems[i]));
-                    break;
-                case FLOAT4OID:
-                    x = DatumGetFloat4(elems[i]);
-                    break;
-                case FLOAT8OID:
-                    x = static_cast<float>(DatumGetFloat8(elems[i]));
-                    break;
-                default:  // NUMERICOID
-                    x = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-                    break;
-            }
+            const float x = piramid::pg::array_elem_to_float(elemtype, elems[i]);
             h->x[i] = dist::float_to_half(x);
             if (half_is_inf(h->x[i]) && std::isfinite(x)) float_to_half_checked(x);  // 22003
         }

@@ -7,6 +7,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/type/vector.hpp"
+#include "pg/type/vector_text.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -101,6 +102,7 @@ void sparsevec_check_element(float v) {
 namespace {
 
 using piramid::pg::guard;
+using piramid::pg::skip_text_space;
 using piramid::pg::SparseVec;
 using piramid::pg::sparsevec_alloc;
 using piramid::pg::sparsevec_check_dim;
@@ -126,16 +128,6 @@ void check_index(const int32* indices, int i, int dim) {
                             errmsg("sparsevec indices must not contain duplicates")));
         }
     }
-}
-
-// The whitespace Postgres' own array and record parsers accept.
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-const char* skip_space(const char* p) {
-    while (is_space(*p)) ++p;
-    return p;
 }
 
 [[noreturn]] void bad_syntax(const char* lit, const char* detail = nullptr) {
@@ -181,9 +173,9 @@ SparseVec* parse_sparsevec(const char* lit, int32 typmod) {
     int nnz = 0;
     int parsed = 0;
 
-    const char* p = skip_space(lit);
+    const char* p = skip_text_space(lit);
     if (*p != '{') bad_syntax(lit, "Vector contents must start with \"{\".");
-    p = skip_space(p + 1);
+    p = skip_text_space(p + 1);
     if (*p == '}') {
         ++p;
     } else {
@@ -193,15 +185,15 @@ SparseVec* parse_sparsevec(const char* lit, int32 typmod) {
                 ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
                                 errmsg("ran out of buffer: \"%s\"", lit)));
             }
-            p = skip_space(p);
+            p = skip_text_space(p);
             if (*p == '\0') bad_syntax(lit);
             long index = 0;
             // Clamped so that index - 1 stays an int32 and the range check reports it.
             const char* end = read_integer(p, long{INT_MIN} + 1, long{INT_MAX}, &index);
             if (end == nullptr) bad_syntax(lit);
-            p = skip_space(end);
+            p = skip_text_space(end);
             if (*p != ':') bad_syntax(lit);
-            p = skip_space(p + 1);
+            p = skip_text_space(p + 1);
 
             // strtof, as float4in: one rounding from decimal, and its range errors.
             char* vend = nullptr;
@@ -220,7 +212,7 @@ SparseVec* parse_sparsevec(const char* lit, int32 typmod) {
                 elems[nnz].value = value;
                 ++nnz;
             }
-            p = skip_space(vend);
+            p = skip_text_space(vend);
             if (*p == ',') {
                 ++p;
                 continue;
@@ -233,13 +225,13 @@ SparseVec* parse_sparsevec(const char* lit, int32 typmod) {
         }
     }
 
-    p = skip_space(p);
+    p = skip_text_space(p);
     if (*p != '/') bad_syntax(lit, "Unexpected end of input.");
-    p = skip_space(p + 1);
+    p = skip_text_space(p + 1);
     long dim = 0;
     const char* end = read_integer(p, long{INT_MIN}, long{INT_MAX}, &dim);
     if (end == nullptr) bad_syntax(lit);
-    p = skip_space(end);
+    p = skip_text_space(end);
     if (*p != '\0') bad_syntax(lit, "Junk after closing.");
 
     sparsevec_check_dim(dim);
@@ -418,46 +410,19 @@ PIRAMID_FUNCTION(array_to_sparsevec) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         const int32 typmod = PG_GETARG_INT32(1);
-        if (ARR_NDIM(a) > 1) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-        }
-        if (ARR_HASNULL(a) && array_contains_nulls(a)) {
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("array must not contain nulls")));
-        }
+        piramid::pg::check_array_shape(a);
         const Oid elemtype = ARR_ELEMTYPE(a);
-        if (elemtype != INT4OID && elemtype != FLOAT4OID && elemtype != FLOAT8OID &&
-            elemtype != NUMERICOID) {
+        if (!piramid::pg::array_elem_supported(elemtype))
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-        }
-        int16 typlen;
-        bool typbyval;
-        char typalign;
-        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-        Datum* elems = nullptr;
         int count = 0;
-        deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, nullptr, &count);
+        Datum* elems = piramid::pg::array_elements(a, &count);
         sparsevec_check_dim(count);
         sparsevec_check_typmod(count, typmod);
 
         float* dense = static_cast<float*>(palloc(sizeof(float) * static_cast<Size>(count)));
         int nnz = 0;
         for (int i = 0; i < count; ++i) {
-            float x = 0.0f;
-            switch (elemtype) {
-                case INT4OID:
-                    x = static_cast<float>(DatumGetInt32(elems[i]));
-                    break;
-                case FLOAT4OID:
-                    x = DatumGetFloat4(elems[i]);
-                    break;
-                case FLOAT8OID:
-                    x = static_cast<float>(DatumGetFloat8(elems[i]));
-                    break;
-                default:  // NUMERICOID
-                    x = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-                    break;
-            }
+            const float x = piramid::pg::array_elem_to_float(elemtype, elems[i]);
             dense[i] = x;
             nnz += (x != 0.0f);  // NaN and infinities count: they are reported below
         }

@@ -4,6 +4,7 @@
 #include "pg/type/vector.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/type/vector_text.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -14,9 +15,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 }
 
-#include <cerrno>
 #include <cfloat>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -87,6 +86,42 @@ void check_element(float v) {
     }
 }
 
+void check_array_shape(ArrayType* a) {
+    if (ARR_NDIM(a) > 1)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
+    if (ARR_HASNULL(a) && array_contains_nulls(a))
+        ereport(ERROR,
+                (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
+}
+
+bool array_elem_supported(Oid elemtype) {
+    return elemtype == INT4OID || elemtype == FLOAT4OID || elemtype == FLOAT8OID ||
+           elemtype == NUMERICOID;
+}
+
+Datum* array_elements(ArrayType* a, int* count) {
+    int16 typlen;
+    bool typbyval;
+    char typalign;
+    get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &typbyval, &typalign);
+    Datum* elems = nullptr;
+    deconstruct_array(a, ARR_ELEMTYPE(a), typlen, typbyval, typalign, &elems, nullptr, count);
+    return elems;
+}
+
+float array_elem_to_float(Oid elemtype, Datum d) {
+    switch (elemtype) {
+        case INT4OID:
+            return static_cast<float>(DatumGetInt32(d));
+        case FLOAT4OID:
+            return DatumGetFloat4(d);
+        case FLOAT8OID:
+            return static_cast<float>(DatumGetFloat8(d));
+        default:  // NUMERICOID: numeric's own cast to real (one rounding)
+            return DatumGetFloat4(DirectFunctionCall1(numeric_float4, d));
+    }
+}
+
 }  // namespace piramid::pg
 
 namespace {
@@ -98,33 +133,6 @@ using piramid::pg::guard;
 using piramid::pg::Vector;
 using piramid::pg::vector_alloc;
 
-// The whitespace Postgres' own array and record parsers accept.
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-// pgvector's message for a malformed literal, with a DETAIL that says what is wrong.
-[[noreturn]] void malformed(const char* literal, const char* detail) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type vector: \"%s\"", literal),
-                    errdetail("%s", detail)));
-    pg_unreachable();
-}
-
-[[noreturn]] void bad_syntax(const char* literal) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type vector: \"%s\"", literal)));
-    pg_unreachable();
-}
-
 [[noreturn]] void bad_binary(const char* detail) {
     ereport(ERROR,
             (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -132,120 +140,17 @@ bool is_alpha(char c) {
     pg_unreachable();
 }
 
-// Scans one number of the JSON-like form [+-] digits [. digits] [(e|E) [+-] digits] (a bare
-// ".5" or "5." is accepted too, as float4 input does). Returns the end of the number or nullptr
-// when p does not start one. The grammar is a strict subset of what strtof accepts, so strtof
-// consumes exactly the scanned characters; anything strtof alone would take (hex floats, "inf"
-// spelled inside a number) is rejected here first.
-const char* scan_number(const char* p) {
-    if (*p == '+' || *p == '-') ++p;
-    int digits = 0;
-    while (is_digit(*p)) {
-        ++p;
-        ++digits;
-    }
-    if (*p == '.') {
-        ++p;
-        while (is_digit(*p)) {
-            ++p;
-            ++digits;
-        }
-    }
-    if (digits == 0) return nullptr;
-    if (*p == 'e' || *p == 'E') {
-        const char* q = p + 1;
-        if (*q == '+' || *q == '-') ++q;
-        if (!is_digit(*q)) return nullptr;
-        while (is_digit(*q)) ++q;
-        p = q;
-    }
-    return p;
+void vector_nonfinite(bool is_nan) {
+    check_element(is_nan ? NAN : INFINITY);
 }
 
-// Converts the decimal text [start, end) to float4 with one rounding (strtof). Values beyond the
-// float4 range are an error; values below the smallest subnormal round to (signed) zero, as
-// strtof rounds them.
-float decimal_to_float4(const char* start, const char* end, const char* literal) {
-    // std::from_chars rounds exactly like strtof (one correctly rounded step) but is several
-    // times faster, which matters for 768-d query literals. It reports both overflow and
-    // underflow as out of range: that rare case falls back to strtof to tell them apart.
-    const char* first = (*start == '+') ? start + 1 : start;
-    float v = 0.0f;
-    const auto res = std::from_chars(first, end, v, std::chars_format::general);
-    if (res.ec == std::errc() && res.ptr == end) return v;
-    char* stop = nullptr;
-    errno = 0;
-    v = std::strtof(start, &stop);
-    if (stop != end) {
-        // Cannot happen for scanned input; report it as a syntax error rather than trust it.
-        bad_syntax(literal);
-    }
-    if (errno == ERANGE && std::isinf(v)) {
-        ereport(ERROR,
-                (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                 errmsg("\"%s\" is out of range for type vector", pnstrdup(start, end - start))));
-    }
-    return v;
-}
-
-// Reports a NaN / Infinity spelled as a word inside a literal, or a syntax error for any other
-// word. p points at the word (after an optional sign).
-[[noreturn]] void bad_word(const char* literal, const char* p) {
-    // As strtof (pgvector's parser) reads them: a word that starts with "nan" or "inf" is a NaN
-    // or an infinity ("[infinit]" and "[nanx]" too), refused as such before the junk after it.
-    if (pg_strncasecmp(p, "nan", 3) == 0) check_element(NAN);
-    if (pg_strncasecmp(p, "inf", 3) == 0) check_element(INFINITY);
-    bad_syntax(literal);
-}
+constexpr piramid::pg::VectorTextType kVectorText{"vector", PIRAMID_VECTOR_MAX_DIM, check_dim_range,
+                                                  vector_nonfinite, HUGE_VALF};
 
 Vector* parse_vector(const char* lit) {
-    const char* p = lit;
-    while (is_space(*p)) ++p;
-    if (*p != '[') malformed(lit, "Vector contents must start with \"[\".");
-    ++p;
-
-    // At most one element per comma, plus one: enough room without a second pass.
-    int64 commas = 0;
-    for (const char* c = p; *c != '\0'; ++c) commas += (*c == ',');
-    const int capacity = static_cast<int>(Min(commas + 1, int64{PIRAMID_VECTOR_MAX_DIM}));
+    const int capacity = piramid::pg::vector_text_capacity(lit, kVectorText);
     auto* v = static_cast<Vector*>(palloc0(piramid::pg::vector_size(capacity)));
-    int dim = 0;
-
-    while (is_space(*p)) ++p;
-    if (*p == ']') {
-        ++p;
-    } else {
-        for (;;) {
-            while (is_space(*p)) ++p;
-            if (*p == '\0') malformed(lit, "Unexpected end of input.");
-            // pgvector counts before it reads: a 16,001st element is too many whatever it is.
-            if (dim == PIRAMID_VECTOR_MAX_DIM) check_dim_range(int64{dim} + 1);
-            const char* start = p;
-            const char* end = scan_number(p);
-            if (end == nullptr) {
-                const char* w = (*p == '+' || *p == '-') ? p + 1 : p;
-                if (is_alpha(*w)) bad_word(lit, w);
-                bad_syntax(lit);
-            }
-            const float x = decimal_to_float4(start, end, lit);
-            v->x[dim++] = x;
-            p = end;
-            while (is_space(*p)) ++p;
-            if (*p == ',') {
-                ++p;
-                continue;
-            }
-            if (*p == ']') {
-                ++p;
-                break;
-            }
-            if (*p == '\0') malformed(lit, "Unexpected end of input.");
-            bad_syntax(lit);
-        }
-    }
-    check_dim_range(dim);  // "[]x": no dimensions is the error, as in pgvector
-    while (is_space(*p)) ++p;
-    if (*p != '\0') malformed(lit, "Junk after closing right brace.");
+    const int dim = piramid::pg::parse_vector_text(lit, kVectorText, v->x);
     SET_VARSIZE(v, piramid::pg::vector_size(dim));
     v->dim = static_cast<int16>(dim);
     v->unused = 0;
@@ -365,55 +270,24 @@ PIRAMID_FUNCTION(array_to_vector) {
     return guard([&]() -> Datum {
         ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
         const int32 typmod = PG_GETARG_INT32(1);
-        // pgvector's checks, in its order: shape, nulls, dimensions, typmod.
-        if (ARR_NDIM(a) > 1) {
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-        }
-        if (array_contains_nulls(a)) {
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("array must not contain nulls")));
-        }
+        // pgvector's checks, in its order: shape, nulls, dimensions, typmod, element type.
+        piramid::pg::check_array_shape(a);
         const int n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
         check_dim_range(n);
         check_typmod_dims(n, typmod);
-
         const Oid elemtype = ARR_ELEMTYPE(a);
-        if (elemtype != INT4OID && elemtype != FLOAT4OID && elemtype != FLOAT8OID &&
-            elemtype != NUMERICOID) {
-            ereport(ERROR,
-                    (errcode(ERRCODE_DATATYPE_MISMATCH),
-                     errmsg("cannot convert %s to vector", format_type_be(ARR_ELEMTYPE(a)))));
+        if (!piramid::pg::array_elem_supported(elemtype)) {
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                            errmsg("cannot convert %s to vector", format_type_be(elemtype))));
         }
-        int16 typlen;
-        bool typbyval;
-        char typalign;
-        get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-        Datum* elems = nullptr;
         int count = 0;
-        deconstruct_array(a, elemtype, typlen, typbyval, typalign, &elems, nullptr, &count);
-
+        Datum* elems = piramid::pg::array_elements(a, &count);
         Vector* v = vector_alloc(count);
         for (int i = 0; i < count; ++i) {
-            float x = 0.0f;
-            switch (elemtype) {
-                case INT4OID:
-                    x = static_cast<float>(DatumGetInt32(elems[i]));
-                    break;
-                case FLOAT4OID:
-                    x = DatumGetFloat4(elems[i]);
-                    break;
-                case FLOAT8OID:
-                    // Rounded to float4; beyond its range that is an infinity, rejected below as
-                    // pgvector rejects it ("infinite value not allowed in vector").
-                    x = static_cast<float>(DatumGetFloat8(elems[i]));
-                    break;
-                default:  // NUMERICOID: numeric's own cast to real (one rounding, decimal to
-                          // float4; its errors for values out of real's range)
-                    x = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-                    break;
-            }
-            check_element(x);
-            v->x[i] = x;
+            // double precision beyond float4's range is an infinity, rejected here as pgvector
+            // rejects it ("infinite value not allowed in vector")
+            v->x[i] = piramid::pg::array_elem_to_float(elemtype, elems[i]);
+            check_element(v->x[i]);
         }
         PG_RETURN_POINTER(v);
     });

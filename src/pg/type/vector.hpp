@@ -43,6 +43,18 @@ int32 dims_typmod_in(ArrayType* mods, const char* type_name, int32 max_dims);
 // Raises 22000 when v is NaN or infinite (a vector never holds either).
 void check_element(float v);
 
+// The casts from integer[], real[], double precision[] and numeric[] to vector, halfvec and
+// sparsevec share these steps; each type runs them in pgvector's order for that type.
+// Raises 22000 "array must be 1-D" and 22004 "array must not contain nulls".
+void check_array_shape(ArrayType* a);
+// Whether the element type is one of int4, float4, float8, numeric.
+bool array_elem_supported(Oid elemtype);
+// The elements of a (of a supported type); *count gets their number.
+Datum* array_elements(ArrayType* a, int* count);
+// One element as float4: int4 and float8 rounded (float8 beyond float4's range: infinite),
+// numeric through numeric_float4 (its range errors).
+float array_elem_to_float(Oid elemtype, Datum d);
+
 }  // namespace piramid::pg
 
 #define PIRAMID_DatumGetVector(d) (reinterpret_cast<piramid::pg::Vector*>(PG_DETOAST_DATUM(d)))
