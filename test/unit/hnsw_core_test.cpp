@@ -9,6 +9,7 @@
 #include <queue>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -277,6 +278,55 @@ TEST(HnswSearcher, BatchesReturnEveryNodeOnceAndStrictOrderHolds) {
         if (qi == 0)
             std::printf("[hnsw] strict order over 450 live nodes: %zu arrived late (dropped)\n",
                         dropped);
+    }
+}
+
+// Seeds: extra level-0 starting points. Nodes that no list names (stranded, as a failed in-link
+// upkeep leaves them) are found from them, and only from them; a seed is returned once, a deleted
+// one never.
+TEST(HnswSearcher, SeedsReachStrandedNodes) {
+    const Vecs v = random_vecs(400, 8, 21);
+    MemGraph g(8, Metric::kL2, 8);
+    insert_all(g, v, params_for(8, Metric::kL2, 8, 32), v.n);
+    std::vector<NodeId> stranded;
+    for (NodeId id = 7; id < v.n && stranded.size() < 5; id += 41)
+        if (id != g.entry) stranded.push_back(id);
+    auto is_stranded = [&](NodeId id) {
+        return std::find(stranded.begin(), stranded.end(), id) != stranded.end();
+    };
+    std::vector<NodeId> list, kept;
+    for (NodeId y = 0; y < v.n; ++y)
+        for (int l = 0; l <= g.store.level(y); ++l) {
+            g.store.neighbors(y, l, list);
+            kept.clear();
+            for (NodeId x : list)
+                if (!is_stranded(x)) kept.push_back(x);
+            g.store.set_neighbors(y, l, std::span<const NodeId>(kept));
+        }
+    const NodeId gone = stranded.back();  // a deleted seed: traversed, never returned
+    g.store.mark_deleted(gone);
+    Searcher<InMemoryStore> s;
+    std::vector<Candidate> out;
+    for (NodeId x : stranded) {
+        s.start(g.store, v.row(x), g.entry, g.entry_level);
+        s.next_batch(40, out);
+        const bool found =
+            std::any_of(out.begin(), out.end(), [x](const Candidate& c) { return c.id == x; });
+        EXPECT_FALSE(found) << "node " << x << " found without seeds";
+        // the whole iterative search, from the seeds as well
+        s.start(g.store, v.row(x), g.entry, g.entry_level, std::span<const NodeId>(stranded));
+        std::vector<int> seen(v.n, 0);
+        bool first = true;
+        while (!s.exhausted()) {
+            s.next_batch(40, out);
+            if (first && x != gone) {
+                ASSERT_FALSE(out.empty());
+                EXPECT_EQ(out.front().id, x) << "its own vector comes first";
+                first = false;
+            }
+            for (const Candidate& c : out) ++seen[c.id];
+        }
+        for (NodeId y = 0; y < v.n; ++y) EXPECT_EQ(seen[y], y == gone ? 0 : 1) << "node " << y;
     }
 }
 
