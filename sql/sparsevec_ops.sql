@@ -194,4 +194,4 @@ SELECT opc.opcname, am.amname, opc.opcdefault,
        (SELECT string_agg(amproc.amprocnum || ':' || amproc.amproc::regprocedure, ' ' ORDER BY amproc.amprocnum)
           FROM pg_amproc amproc WHERE amproc.amprocfamily = opc.opcfamily) AS functions
   FROM pg_opclass opc JOIN pg_am am ON am.oid = opc.opcmethod
- WHERE opc.opcintype = 'sparsevec'::regtype;
+ WHERE opc.opcintype = 'sparsevec'::regtype ORDER BY am.amname, opc.opcname;

@@ -36,6 +36,10 @@ OPCLASSES = {  # name: (operator, opclass)
     'half_l1': ('<+>', 'halfvec_l1_ops'),
     'hamming': ('<~>', 'bit_hamming_ops'),
     'jaccard': ('<%>', 'bit_jaccard_ops'),
+    'sparse_l2': ('<->', 'sparsevec_l2_ops'),
+    'sparse_ip': ('<#>', 'sparsevec_ip_ops'),
+    'sparse_cosine': ('<=>', 'sparsevec_cosine_ops'),
+    'sparse_l1': ('<+>', 'sparsevec_l1_ops'),
 }
 # The quick run gives each halfvec and bit opclass this many of the shapes (rotating with the
 # seed); --stress runs every opclass on every shape.
@@ -43,15 +47,20 @@ QUICK_SHAPES_PER_KIND = 3
 
 
 def coltype(name):
-    """The column type of an opclass: vector, halfvec or bit."""
+    """The column type of an opclass: vector, halfvec, sparsevec or bit."""
     if name.startswith('half_'):
         return 'halfvec'
+    if name.startswith('sparse_'):
+        return 'sparsevec'
     return 'bit' if name in ('hamming', 'jaccard') else 'vector'
 
 
 def metric(name):
-    """The distance of an opclass: l2, ip, cosine, l1 (vector or halfvec), hamming, jaccard."""
-    return name[5:] if name.startswith('half_') else name
+    """The distance of an opclass: l2, ip, cosine, l1 (vector, halfvec or sparsevec), hamming,
+    jaccard."""
+    if name.startswith('half_'):
+        return name[5:]
+    return name[7:] if name.startswith('sparse_') else name
 
 
 def sql_cast(name, dims):
@@ -171,6 +180,9 @@ def reference_recall(w, M, ids, scored):
 def fmt_vec(v, kind='vector'):
     if kind == 'bit':
         return ''.join('1' if x else '0' for x in v.tolist())
+    if kind == 'sparsevec':  # 1-based indices of the non-zeros
+        return '{%s}/%d' % (','.join('%d:%.9g' % (i + 1, x) for i, x in enumerate(v.tolist())
+                                     if x != 0.0), len(v))
     return '[' + ','.join('%.9g' % x for x in v.tolist()) + ']'
 
 
@@ -203,12 +215,20 @@ class Shape:
             self.centers = rng.normal(0.0, 3.0, (int(rng.integers(4, 17)), dims))
             self.spread = float(rng.choice([0.02, 0.1, 0.3]))
         elif name == 'duplicates':
-            self.bases = rng.standard_normal((int(rng.integers(3, 26)), dims))
+            self.bases = self.sparsify(rng.standard_normal((int(rng.integers(3, 26)), dims)))
         elif name in ('magnitudes', 'mixed-magnitudes'):
             self.lo, self.hi = (HALF_MAGNITUDE_EXP if self.kind == 'halfvec'
                                 else MAGNITUDE_EXP[metric(op)])
             lo, hi = self.lo, self.hi
             self.exp = float(rng.choice([lo, hi, 0.0, lo / 2.0, hi / 2.0]))
+
+    def sparsify(self, x):
+        """sparsevec columns: most entries zero (about 40 non-zeros a row at most dims, half of
+        them at few dims; rows left empty are part of the data)."""
+        if self.kind != 'sparsevec':
+            return x
+        keep = min(0.5, 40.0 / self.dims)
+        return np.where(self.rng.random(x.shape) < keep, x, 0.0)
 
     def _unit(self, n):
         x = self.rng.standard_normal((n, self.dims))
@@ -243,6 +263,8 @@ class Shape:
             x = self._unit(n) * np.power(10.0, e)
         else:
             raise ValueError(self.name)
+        if self.name not in ('onehot', 'duplicates'):
+            x = self.sparsify(x)
         return self.finish(x)
 
     def finish(self, x):
@@ -406,6 +428,8 @@ def plan_workloads(seed, stress, max_dims):
                     continue
             if coltype(op) == 'bit':  # bit strings need some length to have neighbours
                 dims = r.choice((16, 64, 100, 256))
+            elif coltype(op) == 'sparsevec' and shape != 'onehot':
+                dims = r.choice((8, 32, 128, 300))
             elif shape == 'onehot':
                 dims = r.choice((8, 16, 32, 64))
             else:
@@ -860,6 +884,9 @@ class Runner:
 
 INDEX_PROBE = {'vector': 'vector_l2_ops', 'halfvec': 'halfvec_l2_ops', 'bit': 'bit_hamming_ops'}
 TYPE_MAX_DIMS = {'vector': 16000, 'halfvec': 16000, 'bit': 64000}
+# sparsevec: any dimension count indexes (non-zeros are what an element stores); the widest
+# workloads use this many dimensions (dense in numpy here, about 40 non-zeros a row).
+SPARSE_WIDE_DIMS = 5000
 
 
 def max_index_dims(cur, kind='vector'):
@@ -931,10 +958,11 @@ def main():
     c.cursor().execute('CREATE EXTENSION piramid')
     maxd = {kind: max_index_dims(c.cursor(), kind) for kind in INDEX_PROBE}
     c.close()
+    wide = dict(maxd, sparsevec=SPARSE_WIDE_DIMS)
 
     res = Results(args.verbose)
     runner = Runner(args, args.db, res)
-    plans = [(s, plan_workloads(s, args.stress, maxd)) for s in seeds]
+    plans = [(s, plan_workloads(s, args.stress, wide)) for s in seeds]
     if args.list:
         for s, ws in plans:
             for w in ws:

@@ -149,6 +149,42 @@ TEST(HnswHeuristic, PrunesCandidatesCloserToAKeptNeighbour) {
     EXPECT_EQ(ids_of(out), (std::set<NodeId>{1, 3}));
 }
 
+TEST(HnswHeuristic, KeepsAtLeastHalfTheSlotsWhenRowsBarelyOverlap) {
+    // Orthogonal rows (one axis each, growing norms) seen from a base of norm 3 on its own
+    // axis: every candidate is closer to the first (smallest) one than to the base, so the rule
+    // alone keeps one neighbour. The minimum degree fills half of the slots with the closest
+    // pruned candidates, closest first, never twice.
+    const size_t dim = 12;
+    InMemoryStore s(dim, Metric::kL2, 8);
+    std::vector<float> v(dim, 0.0f);
+    v[0] = 3.0f;
+    s.add(v.data(), 0);
+    for (size_t i = 1; i < dim; ++i) {
+        std::fill(v.begin(), v.end(), 0.0f);
+        v[i] = 1.0f + 0.1f * static_cast<float>(i);
+        s.add(v.data(), 0);
+    }
+    std::vector<float> base(dim, 0.0f);
+    base[0] = 3.0f;
+    std::vector<NodeId> ids;
+    for (NodeId i = 1; i < dim; ++i) ids.push_back(i);
+    auto cand = sorted_candidates(s, base.data(), ids);
+    SelectScratch sc;
+    std::vector<Candidate> out;
+    MetricSpace space(Metric::kL2);
+    for (size_t m : {1u, 2u, 5u, 8u, 16u}) {
+        select_neighbors_heuristic(s, std::span<const Candidate>(cand), m, out, space, base.data(),
+                                   0, sc);
+        const size_t want = std::min<size_t>((m + 1) / 2, ids.size());
+        ASSERT_EQ(out.size(), std::max<size_t>(want, 1)) << "m " << m;
+        for (size_t k = 0; k < out.size(); ++k) EXPECT_EQ(out[k].id, k + 1) << "closest first";
+    }
+    // fill_to bounds the minimum degree as it bounds the duplicate fill
+    select_neighbors_heuristic(s, std::span<const Candidate>(cand), 16, out, space, base.data(), 0,
+                               sc, 4);
+    EXPECT_EQ(out.size(), 2u);
+}
+
 TEST(HnswHeuristic, CopiesOfTheBaseDoNotCrowdOutOthers) {
     std::vector<std::pair<float, float>> pts(11, {0, 0});  // 0 = base, 1..10 copies
     pts.push_back({1, 0});

@@ -52,6 +52,33 @@ float bit_jaccard(const float* a, const float* b, size_t lanes) {
     return static_cast<float>(jaccard_from_counts(ab, aa, bb));
 }
 
+float sparse_l2_lanes(const float* a, const float* b, size_t) {
+    return sparse_l2sq(sparse_ref(a), sparse_ref(b));
+}
+float sparse_neg_dot_lanes(const float* a, const float* b, size_t) {
+    return -sparse_dot(sparse_ref(a), sparse_ref(b));
+}
+float sparse_l1_lanes(const float* a, const float* b, size_t) {
+    return sparse_l1(sparse_ref(a), sparse_ref(b));
+}
+
+// Walks the union of the two index lists in ascending order: both(x, y) where both vectors
+// hold an element, one(x) where only one does.
+template <class Both, class One>
+void sparse_merge(SparseRef a, SparseRef b, Both both, One one) {
+    uint32_t i = 0, j = 0;
+    while (i < a.nnz && j < b.nnz) {
+        if (a.idx[i] == b.idx[j])
+            both(a.val[i++], b.val[j++]);
+        else if (a.idx[i] < b.idx[j])
+            one(a.val[i++]);
+        else
+            one(b.val[j++]);
+    }
+    for (; i < a.nnz; ++i) one(a.val[i]);
+    for (; j < b.nnz; ++j) one(b.val[j]);
+}
+
 }  // namespace
 
 LaneFn lane_distance(Metric m) {
@@ -75,15 +102,67 @@ LaneFn lane_distance(Metric m) {
             return bit_hamming;
         case 9:
             return bit_jaccard;
+        case 10:
+            return sparse_l2_lanes;
+        case 11:
+        case 12:
+            return sparse_neg_dot_lanes;
+        case 13:
+            return sparse_l1_lanes;
         default:
             return f32_l2;
     }
 }
 
+float sparse_l2sq(SparseRef a, SparseRef b) {
+    float s = 0.0f;
+    sparse_merge(
+        a, b,
+        [&](float x, float y) {
+            const float d = x - y;
+            s += d * d;
+        },
+        [&](float x) { s += x * x; });
+    return s;
+}
+
+float sparse_dot(SparseRef a, SparseRef b) {
+    float s = 0.0f;
+    uint32_t i = 0, j = 0;
+    while (i < a.nnz && j < b.nnz) {
+        if (a.idx[i] == b.idx[j])
+            s += a.val[i++] * b.val[j++];
+        else if (a.idx[i] < b.idx[j])
+            ++i;
+        else
+            ++j;
+    }
+    return s;
+}
+
+float sparse_l1(SparseRef a, SparseRef b) {
+    float s = 0.0f;
+    sparse_merge(
+        a, b, [&](float x, float y) { s += std::fabs(x - y); },
+        [&](float x) { s += std::fabs(x); });
+    return s;
+}
+
 const char* metric_name(Metric m) {
-    static const char* const names[kMetricCount] = {
-        "l2",         "ip",      "cosine", "l1", "halfvec_l2", "halfvec_ip", "halfvec_cosine",
-        "halfvec_l1", "hamming", "jaccard"};
+    static const char* const names[kMetricCount] = {"l2",
+                                                    "ip",
+                                                    "cosine",
+                                                    "l1",
+                                                    "halfvec_l2",
+                                                    "halfvec_ip",
+                                                    "halfvec_cosine",
+                                                    "halfvec_l1",
+                                                    "hamming",
+                                                    "jaccard",
+                                                    "sparsevec_l2",
+                                                    "sparsevec_ip",
+                                                    "sparsevec_cosine",
+                                                    "sparsevec_l1"};
     const auto v = static_cast<uint8_t>(m);
     return v < kMetricCount ? names[v] : "unknown";
 }

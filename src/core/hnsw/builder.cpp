@@ -109,7 +109,8 @@ void BuildGraph::neighbors(NodeId id, int level, std::vector<NodeId>& out) {
 }
 
 void BuildGraph::vector(NodeId id, float* out) {
-    std::memcpy(out, vector_ptr(id), dim_ * sizeof(float));
+    const float* v = vector_ptr(id);
+    std::memcpy(out, v, lanes(v) * sizeof(float));
 }
 
 void BuildGraph::set_neighbors(NodeId id, int level, std::span<const NodeId> list) {
@@ -154,6 +155,7 @@ Builder::Builder(const Params& params, size_t memory_budget_bytes)
     if (params.ef_construction < 1)
         throw Error(Errc::kInvalidParameter, "hnsw build: ef_construction must be >= 1");
     params_.max_level = std::clamp(params.max_level, 0, 255);
+    var_ = distance::element_kind(params.metric) == distance::ElementKind::kSparse;
     // The build checks reachability once at the end (connect_unreachable), which is cheaper
     // than checking in-links after every prune.
     params_.keep_in_links = false;
@@ -190,8 +192,8 @@ size_t Builder::item_bytes(int level) const {
 
 size_t Builder::memory_used() const {
     const size_t n = levels_.size();
-    size_t bytes = vectors_.capacity() * sizeof(float) + levels_.capacity() +
-                   first_label_.capacity() * sizeof(uint64_t) +
+    size_t bytes = vectors_.capacity() * sizeof(float) + offsets_.capacity() * sizeof(uint64_t) +
+                   levels_.capacity() + first_label_.capacity() * sizeof(uint64_t) +
                    hashes_.capacity() * sizeof(uint32_t) + dedup_.capacity() * sizeof(uint32_t) +
                    label_bytes_;
     bytes += n * item_bytes(0) + upper_words_ * sizeof(uint32_t);
@@ -214,10 +216,19 @@ bool Builder::grow_dedup() {
     return true;
 }
 
-bool Builder::add(const float* vec, uint64_t label) {
+bool Builder::add(const float* vec, uint64_t label, int max_level) {
     if (started_) throw Error(Errc::kInternal, "hnsw build: add() after start()");
-    const uint32_t h = hash_vector(vec, dim_);
-    const size_t vbytes = dim_ * sizeof(float);
+    const size_t lanes = var_ ? distance::sparse_lanes(vec) : dim_;
+    if (lanes > dim_)
+        throw Error(Errc::kInternal, "hnsw build: vector longer than the index's elements");
+    const uint32_t h = hash_vector(vec, lanes);
+    const size_t vbytes = lanes * sizeof(float);
+    // Same length and same bytes (a sparse item's first lane is its length).
+    auto same = [&](NodeId item) {
+        const float* v = vector(item);
+        return (!var_ || distance::sparse_nnz(v) == distance::sparse_nnz(vec)) &&
+               std::memcmp(v, vec, vbytes) == 0;
+    };
 
     // Exact duplicate of an earlier item?
     size_t free_slot = SIZE_MAX;
@@ -226,7 +237,7 @@ bool Builder::add(const float* vec, uint64_t label) {
         size_t i = h & mask;
         while (dedup_[i] != 0) {
             const NodeId item = dedup_[i] - 1;
-            if (hashes_[item] == h && std::memcmp(vector(item), vec, vbytes) == 0) {
+            if (hashes_[item] == h && same(item)) {
                 auto it = more_labels_.find(item);
                 const size_t count = it == more_labels_.end() ? 1 : it->second.size();
                 if (count < kMaxLabels) {
@@ -264,20 +275,35 @@ bool Builder::add(const float* vec, uint64_t label) {
 
     const size_t n = levels_.size();
     if (n >= static_cast<size_t>(kInvalidNode) - 1) return false;
-    const int level = draw_level();
+    const int level = std::min(draw_level(), std::max(max_level, 0));
     const size_t graph_bytes = item_bytes(level);
     if (n == levels_.capacity()) {
         // Grow every per-item array together, never past the budget.
-        const size_t fixed = vbytes + 1 + sizeof(uint64_t) + sizeof(uint32_t);
+        const size_t fixed =
+            (var_ ? sizeof(uint64_t) : vbytes) + 1 + sizeof(uint64_t) + sizeof(uint32_t);
         const size_t used = memory_used();
         if (used + graph_bytes + fixed > budget_) return false;
         const size_t afford = (budget_ - used - graph_bytes) / (fixed + item_bytes(0));
         const size_t want = std::max<size_t>(256, n * 2);
         const size_t cap = n + std::max<size_t>(1, std::min(want - n, afford));
-        vectors_.reserve(cap * dim_);
+        if (var_)
+            offsets_.reserve(cap);
+        else
+            vectors_.reserve(cap * dim_);
         levels_.reserve(cap);
         first_label_.reserve(cap);
         hashes_.reserve(cap);
+    }
+    if (var_ && vectors_.size() + lanes > vectors_.capacity()) {
+        // Variable-length vectors share one array: grow it by half, or just enough near the
+        // budget.
+        const size_t need = vectors_.size() + lanes;
+        const size_t used = memory_used();
+        size_t cap = std::max(need, vectors_.capacity() + vectors_.capacity() / 2 + 1024);
+        if (used + graph_bytes + (cap - vectors_.capacity()) * sizeof(float) > budget_) cap = need;
+        if (used + graph_bytes + (cap - vectors_.capacity()) * sizeof(float) > budget_)
+            return false;
+        vectors_.reserve(cap);
     }
     if (memory_used() + graph_bytes > budget_) return false;
     if ((dedup_used_ + 1) * 2 > dedup_.size()) {
@@ -288,7 +314,7 @@ bool Builder::add(const float* vec, uint64_t label) {
         free_slot = SIZE_MAX;
         while (dedup_[i] != 0) {
             const NodeId item = dedup_[i] - 1;
-            if (hashes_[item] == h && std::memcmp(vector(item), vec, vbytes) == 0) {
+            if (hashes_[item] == h && same(item)) {
                 free_slot = i;
                 break;
             }
@@ -297,7 +323,8 @@ bool Builder::add(const float* vec, uint64_t label) {
         if (free_slot == SIZE_MAX) free_slot = i;
     }
 
-    vectors_.insert(vectors_.end(), vec, vec + dim_);
+    if (var_) offsets_.push_back(vectors_.size());
+    vectors_.insert(vectors_.end(), vec, vec + lanes);
     levels_.push_back(static_cast<uint8_t>(level));
     first_label_.push_back(label);
     hashes_.push_back(h);
@@ -336,6 +363,7 @@ void Builder::prepare_graph() {
     graph_.n_ = n;
     graph_.m_ = static_cast<uint32_t>(m);
     graph_.vectors_ = vectors_.data();
+    graph_.offsets_ = var_ ? offsets_.data() : nullptr;
     graph_.levels_ = levels_.data();
     graph_.links0_ = links0_.data();
     graph_.upper_ = upper_.data();

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/distance/lanes.hpp"
 #include "core/hnsw/insert.hpp"
 #include "core/hnsw/space.hpp"
 #include "core/hnsw/store.hpp"
@@ -50,10 +51,16 @@ struct EngineBuild;
 class BuildGraph {
   public:
     size_t dim() const { return dim_; }
+    // Lanes vector v uses: dim() except for sparse vectors (variable length).
+    size_t lanes(const float* v) const {
+        return offsets_ != nullptr ? distance::sparse_lanes(v) : dim_;
+    }
     void distances(const float* query, std::span<const NodeId> ids, float* out, uint8_t* deleted);
     void neighbors(NodeId id, int level, std::vector<NodeId>& out);
     void vector(NodeId id, float* out);
-    const float* vector_ptr(NodeId id) const { return vectors_ + static_cast<size_t>(id) * dim_; }
+    const float* vector_ptr(NodeId id) const {
+        return vectors_ + (offsets_ != nullptr ? offsets_[id] : static_cast<size_t>(id) * dim_);
+    }
     void set_neighbors(NodeId id, int level, std::span<const NodeId> list);
     bool update_neighbors(NodeId id, int level, std::span<const NodeId> expected,
                           std::span<const NodeId> replacement);
@@ -72,6 +79,7 @@ class BuildGraph {
     uint32_t m_ = 0;
     MetricSpace space_;
     const float* vectors_ = nullptr;
+    const uint64_t* offsets_ = nullptr;  // sparse vectors: where each starts in vectors_
     const uint8_t* levels_ = nullptr;
     uint32_t* links0_ = nullptr;              // n * (1 + 2m)
     uint32_t* upper_ = nullptr;               // per node with level > 0: level * (1 + m)
@@ -97,8 +105,10 @@ class Builder {
     // Adds a vector with a 64-bit label (the caller packs the heap TID). An exact duplicate
     // (bitwise) of an earlier vector gets the label merged into that item (up to kMaxLabels per
     // item; then a new item). Returns false, adding nothing, when the memory budget would be
-    // exceeded (label lists count at their capacity). Only before start().
-    bool add(const float* vec, uint64_t label);
+    // exceeded (label lists count at their capacity). Only before start(). A new item's level
+    // is at most max_level (and params.max_level): the caller's limit for this vector's size.
+    // Sparse vectors (params.metric a sparse metric) take their own length, not params.dim.
+    bool add(const float* vec, uint64_t label, int max_level = 255);
 
     // Starts `threads` workers (>= 1) inserting all items; returns at once. Only once.
     void start(int threads);
@@ -135,7 +145,7 @@ class Builder {
     NodeId entry_point() const { return entry_; }
     int max_level() const { return max_level_; }
     const float* vector(NodeId id) const {
-        return vectors_.data() + static_cast<size_t>(id) * dim_;
+        return vectors_.data() + (var_ ? offsets_[id] : static_cast<size_t>(id) * dim_);
     }
     std::span<const uint64_t> labels(NodeId id) const;
     // Bytes held (and planned for the graph arrays), compared against the budget by add().
@@ -163,7 +173,9 @@ class Builder {
     uint64_t rng_state_;
     double level_mult_;
 
+    bool var_ = false;  // sparse vectors: variable length, placed by offsets_
     std::vector<float> vectors_;
+    std::vector<uint64_t> offsets_;
     std::vector<uint8_t> levels_;
     std::vector<uint64_t> first_label_;
     std::unordered_map<NodeId, std::vector<uint64_t>> more_labels_;  // all labels, when > 1

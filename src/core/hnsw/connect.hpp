@@ -62,8 +62,8 @@ bool link_in(S& store, NodeId x, const float* xv, NodeId entry, int entry_level,
         if (reached.test(landing)) start = landing;
     }
     sc.entries.assign(1, start);
-    const size_t ef = std::max<size_t>(static_cast<size_t>(params.ef_construction),
-                                       level_capacity(params, 0));
+    const size_t ef =
+        std::max<size_t>(static_cast<size_t>(params.ef_construction), level_capacity(params, 0));
     search_layer(store, xv, std::span<const NodeId>(sc.entries), ef, 0, sc.visited, sc.search,
                  sc.results);
     std::vector<NodeId> hints;

@@ -463,6 +463,8 @@ struct EngineBuild {
 
 bool Builder::start_with_engine(engine::DistanceEngine& engine, int threads, size_t block) {
     if (started_) throw Error(Errc::kInternal, "hnsw build: start() called twice");
+    // The engine computes over dense rows of dim lanes: not for variable-length sparse vectors.
+    if (var_) return false;
     auto eb = std::make_unique<EngineBuild>(*this, engine, threads);
     eb->group_copies();
     if (!eb->reps.empty()) {

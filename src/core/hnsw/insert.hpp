@@ -476,7 +476,6 @@ void keep_dropped_reachable(S& store, const Params& params, ScratchT<V>& sc,
 template <class S, class V>
 bool add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const MetricSpace& space,
                    const Params& params, ScratchT<V>& sc) {
-    const size_t vbytes = store.dim() * sizeof(float);
     for (int attempt = 0; attempt < kMaxCasRetries; ++attempt) {
         store.neighbors(n, level, sc.list);
         if (std::find(sc.list.begin(), sc.list.end(), id) != sc.list.end()) return true;
@@ -538,7 +537,7 @@ bool add_back_link(S& store, NodeId n, int level, NodeId id, size_t cap, const M
             for (const Candidate& k : sc.selected) {
                 if (k.dist != x.dist || k.id == x.id) continue;
                 if (xv == nullptr) xv = vector_of(store, x.id, sc.copy.data());
-                if (std::memcmp(xv, vector_of(store, k.id, sc.copy2.data()), vbytes) == 0) {
+                if (same_vector(store, xv, vector_of(store, k.id, sc.copy2.data()))) {
                     sc.splice.push_back({k.id, x.id});
                     break;
                 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <vector>
@@ -63,6 +64,24 @@ const float* vector_of(S& store, NodeId id, float* buf) {
         store.vector(id, buf);
         return buf;
     }
+}
+
+// Lanes that vector v uses: store.dim() for fixed-size elements; a store of variable-length
+// elements (sparse vectors, core/distance/lanes.hpp) says so by providing lanes(v). Buffers still
+// hold store.dim() lanes, the most an element uses; a query may use more (store.lanes(q)).
+template <class S>
+size_t vector_lanes(const S& store, const float* v) {
+    if constexpr (requires { store.lanes(v); })
+        return store.lanes(v);
+    else
+        return store.dim();
+}
+
+// Whether two stored vectors are byte for byte the same (exact duplicates).
+template <class S>
+bool same_vector(const S& store, const float* a, const float* b) {
+    const size_t la = vector_lanes(store, a);
+    return la == vector_lanes(store, b) && std::memcmp(a, b, la * sizeof(float)) == 0;
 }
 
 }  // namespace detail
@@ -190,7 +209,7 @@ class Searcher {
     void start(S& store, const float* q, NodeId entry, int entry_level,
                std::span<const NodeId> seeds = {}) {
         store_ = &store;
-        query_.assign(q, q + store.dim());
+        query_.assign(q, q + detail::vector_lanes(store, q));
         visited_.clear();
         frontier_.clear();
         pending_.clear();

@@ -31,6 +31,7 @@ struct SelectScratch {
     // (pruned candidate, the kept neighbour closer to it than base is): the heuristic drops a
     // candidate on the assumption that it is reachable through that neighbour.
     std::vector<std::pair<NodeId, NodeId>> covered;
+    std::vector<Candidate> pruned;  // candidates the heuristic dropped, closest first
 };
 
 namespace detail {
@@ -56,7 +57,8 @@ inline uint64_t mix64(uint64_t x) {
 // sample of copies and the copies stay connected among themselves. At most
 // kMaxDuplicateNeighbors exact copies of base (and no copy of an already kept neighbour) are
 // kept by the heuristic; those set aside are appended only while the list is shorter than
-// min(m, fill_to).
+// min(m, fill_to). Then, while the list holds fewer than half of min(m, fill_to), the closest
+// candidates the heuristic pruned are appended (a minimum degree, see below).
 template <class S>
 void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates, size_t m,
                                 std::vector<Candidate>& out, const MetricSpace& space,
@@ -65,7 +67,6 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
     out.clear();
     if (m == 0 || candidates.empty()) return;
     const size_t dim = store.dim();
-    const size_t vbytes = dim * sizeof(float);
 
     sc.order.assign(candidates.begin(), candidates.end());
     for (size_t i = 0; i < sc.order.size();) {
@@ -87,6 +88,7 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
     sc.kept_vecs.clear();
     sc.fill.clear();
     sc.covered.clear();
+    sc.pruned.clear();
     constexpr bool kHasPtr = requires(S & s, NodeId id) {
         s.vector_ptr(id);
     };
@@ -100,7 +102,7 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
         // the candidate is kept.
         const float* v = detail::vector_of(
             store, c.id, kHasPtr ? nullptr : sc.buf.data() + sc.kept.size() * dim);
-        if (std::memcmp(v, base_vec, vbytes) == 0) {
+        if (detail::same_vector(store, v, base_vec)) {
             if (copies_of_base < kMaxDuplicateNeighbors) {
                 ++copies_of_base;
                 sc.kept.push_back(c);
@@ -116,8 +118,9 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
             if (d < c.dist) {
                 keep = false;
                 // A copy of a kept neighbour: set aside as a filler (see above).
-                if (std::memcmp(v, sc.kept_vecs[k], vbytes) == 0) sc.fill.push_back(c);
+                if (detail::same_vector(store, v, sc.kept_vecs[k])) sc.fill.push_back(c);
                 sc.covered.emplace_back(c.id, sc.kept[k].id);
+                sc.pruned.push_back(c);
                 break;
             }
         }
@@ -129,6 +132,21 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
     const size_t fill_limit = std::min(m, fill_to);
     for (const Candidate& c : sc.fill) {
         if (sc.kept.size() >= fill_limit) break;
+        sc.kept.push_back(c);
+    }
+    // Minimum degree: when the heuristic kept fewer than half the slots, the closest pruned
+    // candidates fill up to half. On data whose rows barely overlap (sparse vectors, one-hot and
+    // near-orthogonal rows) the rule "closer to base than to every kept neighbour" keeps one or
+    // two neighbours (the rows of smallest norm for everyone), and the graph, though connected,
+    // cannot be navigated: the oracle measured recall@10 0.61-0.89 at ef_search 200 on such
+    // tables where hnswlib reaches 0.96. With the fill: 0.96-1.0, and on synth-128, glove-25 and
+    // beir-768 a higher recall at every ef_search with at least the QPS at equal recall.
+    const size_t min_keep = (fill_limit + 1) / 2;
+    for (const Candidate& c : sc.pruned) {
+        if (sc.kept.size() >= min_keep) break;
+        if (std::any_of(sc.kept.begin(), sc.kept.end(),
+                        [&](const Candidate& k) { return k.id == c.id; }))
+            continue;
         sc.kept.push_back(c);
     }
     out.assign(sc.kept.begin(), sc.kept.end());

@@ -181,8 +181,9 @@ void write_graph(BuildState* st) {
     OffsetNumber off = 0;
     Size used = 0;
     for (Slot& slot : seq) {
-        const Size need = (slot.chunk < 0 ? element_size(dims, m, b->level(slot.item))
-                                          : copy_element_size(dims)) +
+        const int lanes = vector_lanes(b->vector(slot.item), dims);
+        const Size need = (slot.chunk < 0 ? element_size(lanes, m, b->level(slot.item))
+                                          : copy_element_size(lanes)) +
                           sizeof(ItemIdData);
         if (off == 0 || used + need > page_space || off >= (1u << kNodeOffsetBits) - 1) {
             if (off != 0) ++blk;
@@ -209,8 +210,9 @@ void write_graph(BuildState* st) {
             const Slot& slot = seq[pos];
             const NodeId item = slot.item;
             const int level = slot.chunk < 0 ? b->level(item) : 0;
+            const int lanes = vector_lanes(b->vector(item), dims);
             const Size size =
-                slot.chunk < 0 ? element_size(dims, m, level) : copy_element_size(dims);
+                slot.chunk < 0 ? element_size(lanes, m, level) : copy_element_size(lanes);
             std::memset(tuple, 0, size);
             auto* e = reinterpret_cast<ElementHeader*>(tuple);
             e->level = static_cast<uint8>(level);
@@ -221,7 +223,7 @@ void write_graph(BuildState* st) {
             for (int t = 0; t < e->ntids; ++t) unpack_tid(labels[first + t], &e->tids[t]);
             const bool chained = pos + 1 < seq.size() && seq[pos + 1].item == item;
             e->next_copy = chained ? seq[pos + 1].id : kInvalidNode;
-            std::memcpy(element_vector(e), b->vector(item), sizeof(float) * dims);
+            std::memcpy(element_vector(e), b->vector(item), sizeof(float) * lanes);
             if (slot.chunk < 0) {
                 for (int l = 0; l <= level; ++l) {
                     NodeId* list = element_neighbors(e, dims, m, l);
@@ -251,7 +253,8 @@ void write_graph(BuildState* st) {
     call_pg([&] { pfree(tuple); });
     const NodeId entry = n > 0 ? ids[b->entry_point()] : kInvalidNode;
     const int entry_level = n > 0 ? b->max_level() : -1;
-    call_pg([&] { update_meta_entry(st->index, entry, entry_level, last_blk ? last_blk : 1, false); });
+    call_pg(
+        [&] { update_meta_entry(st->index, entry, entry_level, last_blk ? last_blk : 1, false); });
     st->indexed += static_cast<double>(n);
 }
 
@@ -301,6 +304,13 @@ Shape column_shape(Relation index) {
                                max_index_dims(kind))));
     s.lanes = static_cast<int>(distance::lanes_for(kind, static_cast<size_t>(s.type_dims)));
     const int m = option_m(index);
+    if (kind == distance::ElementKind::kSparse) {
+        // Elements of variable length: the index-wide highest level is that of the shortest
+        // element (one lane, no non-zeros); each element's own size caps its level (insert,
+        // build_callback), and one that does not fit at all gets element_too_large().
+        s.max_level = max_level_for(1, m);
+        return s;
+    }
     s.max_level = max_level_for(s.lanes, m);
     if (s.max_level < 0) {
         int max_dims = s.type_dims;
@@ -329,8 +339,11 @@ extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, b
     MemoryContextReset(st->tmpcxt);
     if (!ok) return;  // zero vector under cosine: not indexable
     guard([&] {
+        const int lanes = vector_lanes(st->vecbuf, st->dims);
+        const int fits = max_level_for(lanes, st->m);
+        if (fits < 0) call_pg([&] { element_too_large(lanes, st->m); });
         if (!st->on_disk) {
-            if (st->builder->object->add(st->vecbuf, pack_tid(tid))) return;
+            if (st->builder->object->add(st->vecbuf, pack_tid(tid), fits)) return;
             const double loaded = static_cast<double>(st->builder->object->size());
             call_pg([&] {
                 ereport(NOTICE,
@@ -388,8 +401,8 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
         const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
         st->threads = std::max(1, std::min<int>(max_parallel_maintenance_workers + 1, hw));
     }
-    st->tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple",
-                                       ALLOCSET_DEFAULT_SIZES);
+    st->tmpcxt =
+        AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
     st->vecbuf = static_cast<float*>(palloc(sizeof(float) * dims));
 
     guard([&] {

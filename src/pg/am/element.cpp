@@ -11,12 +11,15 @@ extern "C" {
 #include "utils/varbit.h"
 }
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/distance/half.hpp"
 #include "pg/guard.hpp"
+#include "pg/storage/page.hpp"
 #include "pg/type/halfvec.hpp"
+#include "pg/type/sparsevec.hpp"
 #include "pg/type/vector.hpp"
 
 namespace piramid::pg::hnsw {
@@ -92,6 +95,11 @@ Metric index_metric(Relation index) {
     } else if (type == BITOID) {
         if (is("hamming_distance")) return distance::kHamming;
         if (is("jaccard_distance")) return distance::kJaccard;
+    } else if (type_named(type, "sparsevec")) {
+        if (is("sparsevec_l2_squared_distance") || is("l2_distance")) return distance::kSparseL2;
+        if (is("sparsevec_negative_inner_product"))
+            return cosine ? distance::kSparseCosine : distance::kSparseInnerProduct;
+        if (is("l1_distance")) return distance::kSparseL1;
     }
     unsupported(name, type);
 }
@@ -104,6 +112,8 @@ const char* kind_type_name(ElementKind kind) {
             return "halfvec";
         case ElementKind::kBit:
             return "bit";
+        case ElementKind::kSparse:
+            return "sparsevec";
     }
     return "vector";
 }
@@ -116,8 +126,62 @@ int max_index_dims(ElementKind kind) {
             return 4000;
         case ElementKind::kBit:
             return 64000;
+        case ElementKind::kSparse:
+            return PIRAMID_SPARSEVEC_MAX_DIM;
     }
     return 2000;
+}
+
+namespace {
+
+// The stored form of a sparsevec (core/distance/lanes.hpp): nnz, indices, values; cosine values
+// normalised (in double, as l2_normalize does). False for a zero vector under cosine.
+bool prepare_sparse(Metric metric, int dims, const SparseVec* v, float* out, bool query) {
+    if (v->dim != dims) dims_error(ElementKind::kSparse, dims, v->dim, query);
+    if (!query && v->nnz > static_cast<int>(distance::kSparseMaxNnz))
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("sparsevec cannot have more than %d non-zero elements for hnsw index",
+                        static_cast<int>(distance::kSparseMaxNnz))));
+    const auto nnz = static_cast<uint32_t>(v->nnz);
+    const float* x = sparsevec_values(v);
+    std::memcpy(out, &nnz, sizeof nnz);
+    std::memcpy(out + 1, v->indices, sizeof(int32) * nnz);
+    float* vals = out + 1 + nnz;
+    if (!distance::is_cosine(metric)) {
+        std::memcpy(vals, x, sizeof(float) * nnz);
+        return true;
+    }
+    double norm = 0.0;
+    for (uint32_t i = 0; i < nnz; ++i) norm += static_cast<double>(x[i]) * x[i];
+    if (!(norm > 0.0) || !std::isfinite(norm)) return false;
+    const double n = std::sqrt(norm);
+    for (uint32_t i = 0; i < nnz; ++i) vals[i] = static_cast<float>(x[i] / n);
+    return true;
+}
+
+}  // namespace
+
+size_t datum_lanes(Metric metric, int dims, Datum value) {
+    const ElementKind kind = distance::element_kind(metric);
+    if (kind != ElementKind::kSparse) return distance::lanes_for(kind, static_cast<size_t>(dims));
+    const SparseVec* v = sparsevec_from_datum(value);
+    return std::max<size_t>(distance::kSparseLanes, 1 + 2 * static_cast<size_t>(v->nnz));
+}
+
+void element_too_large(int lanes, int m) {
+    int fit = static_cast<int>(distance::kSparseMaxNnz);
+    while (fit > 0 && max_level_for(1 + 2 * fit, m) < 0) --fit;
+    ereport(
+        ERROR,
+        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+         errmsg("sparsevec with %d non-zero elements is too large for an hnsw index with m = %d",
+                (lanes - 1) / 2, m),
+         errdetail("An element needs %zu bytes; a page holds at most %zu.",
+                   static_cast<size_t>(element_size(lanes, m, 0)),
+                   static_cast<size_t>(max_element_size())),
+         errhint("Index rows of at most %d non-zero elements with m = %d, or use a smaller m.", fit,
+                 m)));
 }
 
 bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query) {
@@ -161,12 +225,21 @@ bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query)
             std::memcpy(out, VARBITS(b), static_cast<size_t>(VARBITBYTES(b)));
             return true;
         }
+        case ElementKind::kSparse:
+            return prepare_sparse(metric, dims, sparsevec_from_datum(value), out, query);
     }
     return false;
 }
 
 bool datum_indexable(Metric metric, Datum value) {
     if (!distance::is_cosine(metric)) return true;
+    if (distance::element_kind(metric) == ElementKind::kSparse) {
+        const SparseVec* v = sparsevec_from_datum(value);
+        const float* x = sparsevec_values(v);
+        double norm = 0.0;
+        for (int i = 0; i < v->nnz; ++i) norm += static_cast<double>(x[i]) * x[i];
+        return norm > 0.0 && std::isfinite(norm);
+    }
     if (distance::element_kind(metric) == ElementKind::kF32) {
         const double norm = norm_sq(PIRAMID_DatumGetVector(value));
         return norm > 0.0 && std::isfinite(norm);
@@ -185,4 +258,8 @@ PIRAMID_FUNCTION(hnsw_halfvec_support) {
 
 PIRAMID_FUNCTION(hnsw_bit_support) {
     PG_RETURN_POINTER(const_cast<char*>("bit"));
+}
+
+PIRAMID_FUNCTION(hnsw_sparsevec_support) {
+    PG_RETURN_POINTER(const_cast<char*>("sparsevec"));
 }

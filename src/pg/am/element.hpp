@@ -28,10 +28,20 @@ int max_index_dims(distance::ElementKind kind);
 // out[0..lanes_for(kind, dims)), padding with zeros; cosine values are normalised. ERROR when its
 // dimensions are not `dims`: on insert and build pgvector's "expected %d dimensions, not %d",
 // for a query (`query`) the type's own "different ... dimensions" message. Returns false when the
-// value is not indexable (norm 0 under cosine). Detoasts in CurrentMemoryContext.
+// value is not indexable (norm 0 under cosine). Detoasts in CurrentMemoryContext. A sparsevec
+// (dims: the column's) stored in an index (not `query`) has at most 1,000 non-zeros, pgvector's
+// ERROR otherwise.
 bool prepare_datum(distance::Metric metric, int dims, Datum value, float* out, bool query);
 
 // Whether a value of a column with this metric is indexed (false: norm 0 under cosine).
 bool datum_indexable(distance::Metric metric, Datum value);
+
+// Lanes the stored form of `value` takes (prepare_datum's out must hold that many): the index's
+// lanes, or for a sparsevec 1 + 2 nnz (a query may have up to 16,000 non-zeros).
+size_t datum_lanes(distance::Metric metric, int dims, Datum value);
+
+// ERROR for an element (its own lanes) that does not fit a page even at level 0 with m: only a
+// sparsevec with many non-zeros (dense columns are checked by CREATE INDEX).
+[[noreturn]] void element_too_large(int lanes, int m);
 
 }  // namespace piramid::pg::hnsw

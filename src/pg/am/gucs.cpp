@@ -47,21 +47,19 @@ void hnsw_define_gucs() {
         "distance order.",
         &g_iterative_scan, static_cast<int>(IterativeScan::kOff), kIterativeScanOptions,
         PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("hnsw.max_scan_tuples",
-                            "Maximum number of index tuples an iterative hnsw scan visits.",
-                            nullptr, &g_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0,
-                            nullptr, nullptr, nullptr);
-    DefineCustomRealVariable("hnsw.scan_mem_multiplier",
-                             "Multiple of work_mem an iterative hnsw scan may use.", nullptr,
-                             &g_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr,
-                             nullptr, nullptr);
+    DefineCustomIntVariable(
+        "hnsw.max_scan_tuples", "Maximum number of index tuples an iterative hnsw scan visits.",
+        nullptr, &g_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomRealVariable(
+        "hnsw.scan_mem_multiplier", "Multiple of work_mem an iterative hnsw scan may use.", nullptr,
+        &g_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomEnumVariable(
         "piramid.hnsw_build_method", "How CREATE INDEX builds an hnsw graph in memory.",
         "insert: HNSW insertion on worker threads. engine: layer 0 from exact k-NN lists computed "
         "by the distance engine (the GPU when piramid.gpu allows, else the CPU engine), pruned "
         "with the neighbour heuristic. auto: engine only when a GPU is usable for the build.",
-        &g_build_method, static_cast<int>(BuildMethod::kAuto), kBuildMethodOptions, PGC_USERSET,
-        0, nullptr, nullptr, nullptr);
+        &g_build_method, static_cast<int>(BuildMethod::kAuto), kBuildMethodOptions, PGC_USERSET, 0,
+        nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("hnsw");
 }
 

@@ -28,7 +28,10 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
     });
     const int dims = static_cast<int>(meta.dims), m = meta.m;
     const piramid::hnsw::Params params = graph_params(meta);
-    const int level = random_level(m, meta.max_level, tid);
+    const int lanes = vector_lanes(vec, dims);
+    const int fits = max_level_for(lanes, m);
+    if (fits < 0) call_pg([&] { element_too_large(lanes, m); });
+    const int level = std::min(random_level(m, meta.max_level, tid), fits);
 
     BufferStore store(index, meta);
     try {
@@ -68,7 +71,7 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
                 if (added) return;
             }
         }
-        const Size size = element_size(dims, m, level);
+        const Size size = element_size(lanes, m, level);
         char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
         fill_element(tuple, size, dims, m, level, vec, tid);
         const NodeId id =

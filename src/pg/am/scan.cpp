@@ -183,9 +183,12 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
     w->query.assign(dims, 0.0f);
     if (scan->numberOfOrderBys > 0 && !(scan->orderByData[0].sk_flags & SK_ISNULL)) {
         Datum d = scan->orderByData[0].sk_argument;
-        float* q = w->query.data();
         const auto metric = static_cast<distance::Metric>(so->meta.metric);
         const int type_dims = static_cast<int>(meta_type_dims(so->meta));
+        // A sparse query may hold more non-zeros than any element.
+        const size_t lanes = call_pg([&] { return datum_lanes(metric, type_dims, d); });
+        if (lanes > w->query.size()) w->query.assign(lanes, 0.0f);
+        float* q = w->query.data();
         if (!call_pg([&] { return prepare_datum(metric, type_dims, d, q, true); }))
             std::fill(w->query.begin(), w->query.end(), 0.0f);
     }

@@ -86,6 +86,24 @@ uint64_t tid_key(const ItemPointerData* t) {
 }
 
 // Reads all pages into st->nodes (Postgres calls inside call_pg only).
+// A sparse element's vector: at most kSparseMaxNnz non-zeros inside the tuple, indices
+// ascending and non-negative.
+bool sparse_element_ok(ElementHeader* e, Size len) {
+    const float* v = element_vector(e);
+    const uint32 nnz = piramid::distance::sparse_nnz(v);
+    if (nnz > piramid::distance::kSparseMaxNnz ||
+        sizeof(ElementHeader) + sizeof(float) * (1 + 2 * static_cast<Size>(nnz)) > len)
+        return false;
+    int32 prev = -1;
+    for (uint32 i = 0; i < nnz; ++i) {
+        int32 idx;
+        std::memcpy(&idx, v + 1 + i, sizeof idx);
+        if (idx <= prev) return false;
+        prev = idx;
+    }
+    return true;
+}
+
 void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
     const BlockNumber nblocks = call_pg([&] { return RelationGetNumberOfBlocks(index); });
     const int dims = static_cast<int>(meta.dims), m = meta.m;
@@ -113,9 +131,17 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
             auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
             const bool is_copy =
                 ItemIdGetLength(iid) >= sizeof(ElementHeader) && (e->flags & kCopy);
+            if (sparse_index(dims) && ItemIdGetLength(iid) >= sizeof(ElementHeader) + 4 &&
+                !(e->flags & kFree) && !sparse_element_ok(e, ItemIdGetLength(iid))) {
+                st->add("block %u offset %u: bad sparse vector (nnz %u; indices must ascend)", blk,
+                        off, piramid::distance::sparse_nnz(element_vector(e)));
+                continue;
+            }
+            const int lanes =
+                ItemIdGetLength(iid) >= sizeof(ElementHeader) + 4 ? element_lanes(e, dims) : dims;
             if (ItemIdGetLength(iid) < sizeof(ElementHeader) ||
                 ItemIdGetLength(iid) <
-                    (is_copy ? copy_element_size(dims) : element_size(dims, m, e->level))) {
+                    (is_copy ? copy_element_size(lanes) : element_size(lanes, m, e->level))) {
                 st->add("block %u offset %u: element tuple too short for level %d", blk, off,
                         e->level);
                 continue;
@@ -328,7 +354,10 @@ PIRAMID_FUNCTION(piramid_hnsw_verify) {
         } else if (meta.magic != kMagic || meta.version != kFormatVersion) {
             st->add("meta page: bad magic %08x or version %u", meta.magic, meta.version);
         } else if (meta.dims < 1 || meta.dims > 16000 || meta.m < kMinM || meta.m > kMaxM ||
-                   !piramid::distance::metric_valid(meta.metric)) {
+                   !piramid::distance::metric_valid(meta.metric) ||
+                   sparse_index(static_cast<int>(meta.dims)) !=
+                       (piramid::distance::element_kind(static_cast<piramid::distance::Metric>(
+                            meta.metric)) == piramid::distance::ElementKind::kSparse)) {
             st->add("meta page: bad dims %u, m %u or metric %u", meta.dims, meta.m, meta.metric);
         } else {
             st->metric = static_cast<piramid::distance::Metric>(meta.metric);

@@ -61,6 +61,8 @@ void widen(distance::ElementKind kind, const float* stored, int type_dims, float
                 out[i] = (b[i / 8] >> (7 - i % 8)) & 1 ? 1.0f : 0.0f;
             return;
         }
+        case distance::ElementKind::kSparse:  // no ivfflat opclass for sparsevec
+            return;
     }
 }
 
@@ -84,6 +86,8 @@ void narrow(distance::ElementKind kind, const float* center, int type_dims, int 
                 if (center[i] > 0.5f) b[i / 8] |= static_cast<uint8>(0x80 >> (i % 8));
             return;
         }
+        case distance::ElementKind::kSparse:  // no ivfflat opclass for sparsevec
+            return;
     }
 }
 

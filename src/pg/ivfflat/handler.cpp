@@ -95,7 +95,8 @@ int option_lists(Relation index) {
 
 distance::Metric index_metric(Relation index) {
     const distance::Metric m = hnsw::index_metric(index);
-    if (m == distance::Metric::kL1 || m == distance::kHalfL1 || m == distance::kJaccard)
+    if (m == distance::Metric::kL1 || m == distance::kHalfL1 || m == distance::kJaccard ||
+        distance::element_kind(m) == distance::ElementKind::kSparse)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("ivfflat does not support the %s distance of this operator class",
                                distance::metric_name(m))));

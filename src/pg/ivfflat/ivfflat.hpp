@@ -113,6 +113,8 @@ inline distance::Metric assign_metric(distance::Metric m) {
             return spherical(m) ? distance::kHalfInnerProduct : distance::kHalfL2;
         case distance::ElementKind::kBit:
             return distance::kHamming;
+        case distance::ElementKind::kSparse:  // no ivfflat opclass for sparsevec
+            break;
     }
     return distance::Metric::kL2;
 }

@@ -19,7 +19,6 @@ namespace piramid::pg::hnsw {
 
 namespace {
 
-
 [[noreturn]] void corrupted(Relation index, NodeId id) {
     throw Error(Errc::kInternal, std::string("index \"") + RelationGetRelationName(index) +
                                      "\" references a missing element (block " +
@@ -28,6 +27,12 @@ namespace {
 }
 
 }  // namespace
+
+// A sparse element's vector (nnz read without the content lock) lies inside its tuple.
+static bool sparse_fits(Page page, NodeId id, ElementHeader* e) {
+    const size_t len = ItemIdGetLength(PageGetItemId(page, node_offset(id)));
+    return sizeof(ElementHeader) + sizeof(float) * distance::sparse_lanes(element_vector(e)) <= len;
+}
 
 GraphDistance graph_distance(distance::Metric metric) {
     return distance::lane_distance(metric);
@@ -56,7 +61,9 @@ ParkedTable g_parked[kParkedTables];
 uint64_t g_park_clock = 0;
 constexpr BlockNumber kMaxRecentBlocks = 1u << 22;  // 16 MiB of hints per table at most
 
-bool is_node(const RelFileNode& a, const RelFileNode& b) { return RelFileNodeEquals(a, b); }
+bool is_node(const RelFileNode& a, const RelFileNode& b) {
+    return RelFileNodeEquals(a, b);
+}
 
 }  // namespace
 
@@ -120,8 +127,7 @@ Buffer BufferStore::pin(BlockNumber blk) {
     Buffer buf = InvalidBuffer;
     if (blk < nrecent_) {
         const Buffer hint = recent_[blk];
-        if (hint != InvalidBuffer && ReadRecentBuffer(node_, MAIN_FORKNUM, blk, hint))
-            buf = hint;
+        if (hint != InvalidBuffer && ReadRecentBuffer(node_, MAIN_FORKNUM, blk, hint)) buf = hint;
     }
     if (buf == InvalidBuffer) {
         buf = ReadBufferExtended(index_, MAIN_FORKNUM, blk, RBM_NORMAL, nullptr);
@@ -158,7 +164,7 @@ void BufferStore::prefetch_element(NodeId id) const {
     ItemIdData lp;
     std::memcpy(&lp, page + offsetof(PageHeaderData, pd_linp) + (off - 1) * sizeof(ItemIdData),
                 sizeof(lp));
-    const size_t bytes = sizeof(ElementHeader) + sizeof(float) * dims_;
+    const size_t bytes = std::min<size_t>(lp.lp_len, sizeof(ElementHeader) + sizeof(float) * dims_);
     if (lp.lp_off == 0 || lp.lp_off + bytes > BLCKSZ) return;
     const char* e = page + lp.lp_off;
     for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(e + o);
@@ -195,6 +201,7 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
     const uint32_t* ord = order_.data();
     NodeId bad = kInvalidNode;
     const size_t dims = dims_;
+    const bool sparse = sparse_index(static_cast<int>(dims_));
     GraphDistance dist = dist_;
     // Blocks beyond the recent-buffer table (the index grew): grow it here, outside call_pg.
     BlockNumber maxblk = 0;
@@ -233,6 +240,9 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
                 const uint8 flags = e->flags;
                 if (flags & (kFree | kCopy)) {
                     out[k] = std::numeric_limits<float>::max();
+                } else if (sparse && !sparse_fits(page, idp[k], e)) {
+                    bad = idp[k];  // its nnz says it is longer than its tuple
+                    out[k] = 0;
                 } else {
                     const float d = dist(query, element_vector(e), dims);
                     out[k] = std::isnan(d) ? std::numeric_limits<float>::max() : d;
@@ -278,7 +288,7 @@ uint8_t BufferStore::neighbors_flags(NodeId id, int level, std::vector<NodeId>& 
 
 void BufferStore::vector(NodeId id, float* out) {
     bool missing = false;
-    const size_t bytes = sizeof(float) * dims_;
+    const int dims = static_cast<int>(dims_);
     call_pg([&] {
         Buffer buf = pin(node_block(id));
         LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -286,7 +296,7 @@ void BufferStore::vector(NodeId id, float* out) {
         if (e == nullptr)
             missing = true;
         else
-            std::memcpy(out, element_vector(e), bytes);
+            std::memcpy(out, element_vector(e), sizeof(float) * element_lanes(e, dims));
         LockBuffer(buf, BUFFER_LOCK_UNLOCK);
     });
     if (missing) corrupted(index_, id);
@@ -297,8 +307,8 @@ bool BufferStore::update_neighbors(NodeId id, int level, std::span<const NodeId>
     return write_neighbors(id, level, expected.data(), expected.size(), true, replacement);
 }
 
-bool BufferStore::write_neighbors(NodeId id, int level, const NodeId* exp, size_t nexp,
-                                  bool check, std::span<const NodeId> replacement) {
+bool BufferStore::write_neighbors(NodeId id, int level, const NodeId* exp, size_t nexp, bool check,
+                                  std::span<const NodeId> replacement) {
     const int dims = static_cast<int>(dims_), m = m_;
     const int cap = level_capacity(m, level);
     if (static_cast<int>(replacement.size()) > cap)

@@ -43,13 +43,18 @@ inline float graph_distance_value(GraphDistance dist, const float* a, const floa
 inline constexpr int kMaxCopyHops = 100000;
 
 class BufferStore {
-public:
+  public:
     BufferStore(Relation index, const MetaData& meta);
     ~BufferStore();
     BufferStore(const BufferStore&) = delete;
     BufferStore& operator=(const BufferStore&) = delete;
 
     size_t dim() const { return dims_; }
+    // Lanes vector v uses (core/hnsw/search.hpp, vector_lanes): dim() except in a sparse index,
+    // where a query may also be longer than any element.
+    size_t lanes(const float* v) const {
+        return sparse_index(static_cast<int>(dims_)) ? distance::sparse_lanes(v) : dims_;
+    }
     int m() const { return m_; }
 
     // Distances to graph nodes. A slot that is not a graph node any more (freed, or reused for
@@ -71,14 +76,14 @@ public:
     // Forgets the pins without releasing them (after an ERROR released them already).
     void forget_pins();
 
-private:
+  private:
     static constexpr int kPinSlots = 32;
     struct PinSlot {
         BlockNumber blk;
         Buffer buf;
     };
-    bool write_neighbors(NodeId id, int level, const NodeId* expected, size_t nexpected,
-                         bool check, std::span<const NodeId> replacement);
+    bool write_neighbors(NodeId id, int level, const NodeId* expected, size_t nexpected, bool check,
+                         std::span<const NodeId> replacement);
     void init_recent(BlockNumber nblocks);
     const char* guess_page(BlockNumber blk) const;
     void prefetch_line_pointer(NodeId id) const;

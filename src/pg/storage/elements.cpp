@@ -31,11 +31,18 @@ void fill_element(char* tuple, Size size, int dims, int m, int level, const floa
     e->ntids = 1;
     e->tids[0] = *tid;
     e->next_copy = kInvalidNode;
-    std::memcpy(element_vector(e), vec, sizeof(float) * dims);
+    std::memcpy(element_vector(e), vec, sizeof(float) * vector_lanes(vec, dims));
     for (int l = 0; l <= level; ++l) {
         NodeId* list = element_neighbors(e, dims, m, l);
         for (int k = 0; k < level_capacity(m, l); ++k) list[k] = kInvalidNode;
     }
+}
+
+// Whether element e stores exactly vec (same lanes, same bytes).
+static bool holds_vector(ElementHeader* e, const float* vec, int dims) {
+    const int lanes = vector_lanes(vec, dims);
+    return element_lanes(e, dims) == lanes &&
+           std::memcmp(element_vector(e), vec, sizeof(float) * lanes) == 0;
 }
 
 // Tries to place the tuple on `buf` (exclusively locked): a free slot that is large enough, or
@@ -156,7 +163,7 @@ bool add_tid_to_copy(Relation index, NodeId id, const float* vec, int dims, Item
     bool added = false;
     ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
     if (e != nullptr && (e->flags & ~kCopy) == 0 && e->ntids < kMaxHeapTids &&
-        std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0) {
+        holds_vector(e, vec, dims)) {
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
         ElementHeader* pe = element_at(p, node_offset(id));
@@ -192,8 +199,7 @@ bool is_live_copy_of(Relation index, NodeId id, const float* vec, int dims) {
     Buffer buf = ReadBuffer(index, node_block(id));
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-    const bool same = e != nullptr && e->flags == 0 &&
-                      std::memcmp(element_vector(e), vec, sizeof(float) * dims) == 0;
+    const bool same = e != nullptr && e->flags == 0 && holds_vector(e, vec, dims);
     UnlockReleaseBuffer(buf);
     return same;
 }
@@ -233,7 +239,8 @@ void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const flo
     // New copies go to the head of the chain, so only the first one can have room.
     const NodeId first = read_next_copy(index, anchor);
     if (first != kInvalidNode && add_tid_to_copy(index, first, vec, dims, tid)) return;
-    const Size size = copy_element_size(dims);
+    const int lanes = vector_lanes(vec, dims);
+    const Size size = copy_element_size(lanes);
     char* tuple = static_cast<char*>(palloc(size));
     std::memset(tuple, 0, size);
     auto* e = reinterpret_cast<ElementHeader*>(tuple);
@@ -242,7 +249,7 @@ void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const flo
     e->tids[0] = *tid;
     NodeId head = read_next_copy(index, anchor);
     e->next_copy = head;
-    std::memcpy(element_vector(e), vec, sizeof(float) * dims);
+    std::memcpy(element_vector(e), vec, sizeof(float) * lanes);
     const NodeId copy = allocate_element(index, hint, tuple, size);
     pfree(tuple);
     // The new copy is private until the anchor points at it: retarget it until the swap holds.

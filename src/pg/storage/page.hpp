@@ -16,8 +16,10 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include <algorithm>
 #include <cstdint>
 
+#include "core/distance/lanes.hpp"
 #include "core/hnsw/store.hpp"
 
 namespace piramid::pg::hnsw {
@@ -111,14 +113,32 @@ inline int level_capacity(int m, int level) {
     return level == 0 ? 2 * m : m;
 }
 
-inline Size element_size(int dims, int m, int level) {
-    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(dims) +
+// Sparse indexes (the sparsevec opclasses) store elements of variable length: the stored form
+// of core/distance/lanes.hpp (nnz, indices, values), so the lists of an element start after its
+// own nnz. Their meta.dims (lanes) is kSparseLanes, which no dense index has (2,000 lanes at
+// most: vector(2000), halfvec(4000), bit(64000)); every layout function below takes the index's
+// lanes as `dims` and works out an element's own lanes from it.
+inline constexpr int kSparseLanes = static_cast<int>(distance::kSparseLanes);
+inline bool sparse_index(int dims) {
+    return dims == kSparseLanes;
+}
+// Lanes of a stored vector of an index with `dims` lanes (nnz capped at the index's maximum:
+// a damaged element never sends a reader past its tuple's end).
+inline int vector_lanes(const float* v, int dims) {
+    if (!sparse_index(dims)) return dims;
+    return 1 + 2 * static_cast<int>(std::min<uint32>(distance::sparse_nnz(v),
+                                                     static_cast<uint32>(distance::kSparseMaxNnz)));
+}
+
+// `lanes`: the element's own (vector_lanes of its vector).
+inline Size element_size(int lanes, int m, int level) {
+    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(lanes) +
                     sizeof(NodeId) * static_cast<Size>(2 * m + level * m));
 }
 
-// A kCopy element: header and vector, no neighbour lists.
-inline Size copy_element_size(int dims) {
-    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(dims));
+// A kCopy element: header and vector (its own lanes), no neighbour lists.
+inline Size copy_element_size(int lanes) {
+    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(lanes));
 }
 
 // The largest element tuple one page can hold.
@@ -127,10 +147,11 @@ inline Size max_element_size() {
            sizeof(ItemIdData);
 }
 
-// Highest level an element of this shape may have (-1: even level 0 does not fit).
-inline int max_level_for(int dims, int m) {
+// Highest level an element of this shape (its own lanes) may have (-1: even level 0 does not
+// fit).
+inline int max_level_for(int lanes, int m) {
     int level = -1;
-    while (level + 1 <= kMaxLevel && element_size(dims, m, level + 1) <= max_element_size())
+    while (level + 1 <= kMaxLevel && element_size(lanes, m, level + 1) <= max_element_size())
         ++level;
     return level;
 }
@@ -138,8 +159,12 @@ inline int max_level_for(int dims, int m) {
 inline float* element_vector(ElementHeader* e) {
     return reinterpret_cast<float*>(reinterpret_cast<char*>(e) + sizeof(ElementHeader));
 }
+// Lanes of an element's vector in an index with `dims` lanes.
+inline int element_lanes(ElementHeader* e, int dims) {
+    return vector_lanes(element_vector(e), dims);
+}
 inline NodeId* element_neighbors(ElementHeader* e, int dims, int m, int level) {
-    auto* base = reinterpret_cast<NodeId*>(element_vector(e) + dims);
+    auto* base = reinterpret_cast<NodeId*>(element_vector(e) + element_lanes(e, dims));
     return level == 0 ? base : base + 2 * m + (level - 1) * m;
 }
 

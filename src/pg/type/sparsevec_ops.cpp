@@ -12,6 +12,8 @@ extern "C" {
 
 #include <cmath>
 
+#include "core/distance/lanes.hpp"
+
 namespace {
 
 using piramid::pg::guard;
@@ -26,67 +28,21 @@ void check_same_dims(const SparseVec* a, const SparseVec* b) {
     }
 }
 
-// Walks the union of the two index sets in ascending order and calls
-// both(x, y) where both vectors hold an element, only_a(x) / only_b(y) where one does.
-template <typename Both, typename OnlyA, typename OnlyB>
-void merge(const SparseVec* a, const SparseVec* b, Both both, OnlyA only_a, OnlyB only_b) {
-    const float* ax = sparsevec_values(a);
-    const float* bx = sparsevec_values(b);
-    int i = 0;
-    int j = 0;
-    while (i < a->nnz && j < b->nnz) {
-        const int32 ai = a->indices[i];
-        const int32 bj = b->indices[j];
-        if (ai == bj) {
-            both(ax[i++], bx[j++]);
-        } else if (ai < bj) {
-            only_a(ax[i++]);
-        } else {
-            only_b(bx[j++]);
-        }
-    }
-    for (; i < a->nnz; ++i) only_a(ax[i]);
-    for (; j < b->nnz; ++j) only_b(bx[j]);
+namespace distance = piramid::distance;
+
+distance::SparseRef ref(const SparseVec* v) {
+    return distance::SparseRef{static_cast<uint32_t>(v->nnz), v->indices, sparsevec_values(v)};
 }
 
+// The core's sums (core/distance/lanes.hpp): the hnsw sparsevec opclasses use the same ones.
 float l2_squared(const SparseVec* a, const SparseVec* b) {
-    float s = 0.0f;
-    merge(
-        a, b,
-        [&](float x, float y) {
-            const float d = x - y;
-            s += d * d;
-        },
-        [&](float x) { s += x * x; }, [&](float y) { s += y * y; });
-    return s;
+    return distance::sparse_l2sq(ref(a), ref(b));
 }
-
 float dot(const SparseVec* a, const SparseVec* b) {
-    const float* ax = sparsevec_values(a);
-    const float* bx = sparsevec_values(b);
-    float s = 0.0f;
-    int i = 0;
-    int j = 0;
-    while (i < a->nnz && j < b->nnz) {
-        const int32 ai = a->indices[i];
-        const int32 bj = b->indices[j];
-        if (ai == bj) {
-            s += ax[i++] * bx[j++];
-        } else if (ai < bj) {
-            ++i;
-        } else {
-            ++j;
-        }
-    }
-    return s;
+    return distance::sparse_dot(ref(a), ref(b));
 }
-
 float l1(const SparseVec* a, const SparseVec* b) {
-    float s = 0.0f;
-    merge(
-        a, b, [&](float x, float y) { s += std::fabs(x - y); }, [&](float x) { s += std::fabs(x); },
-        [&](float y) { s += std::fabs(y); });
-    return s;
+    return distance::sparse_l1(ref(a), ref(b));
 }
 
 // Squared norm accumulated in float (cosine distance, as pgvector).
