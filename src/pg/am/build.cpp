@@ -168,12 +168,27 @@ void write_graph(BuildState* st) {
     };
     std::vector<Slot> seq;
     seq.reserve(n);
+    // A wide item (vector and lists too large for one page) is an element and a list tuple.
+    auto wide = [&](NodeId item) {
+        return !lists_inline(vector_lanes(b->vector(item), dims), m, b->level(item));
+    };
+    std::vector<NodeId> lists_ids(n, kInvalidNode);
+    std::vector<Slot> list_slots;  // after all elements, packed on pages of their own
     for (NodeId item : order) {
         seq.push_back(Slot{item, -1, kInvalidNode});
+        if (wide(item)) list_slots.push_back(Slot{item, -2, kInvalidNode});
         const size_t nl = b->labels(item).size();
         for (int32 c = 0; static_cast<size_t>(kMaxHeapTids) * (c + 1) < nl; ++c)
             seq.push_back(Slot{item, c, kInvalidNode});
     }
+    seq.insert(seq.end(), list_slots.begin(), list_slots.end());
+    // Bytes of each tuple: graph element (chunk -1), list tuple (-2), copy (>= 0).
+    auto slot_size = [&](NodeId item, int32 chunk) -> Size {
+        const int lanes = vector_lanes(b->vector(item), dims);
+        if (chunk >= 0) return copy_element_size(lanes);
+        if (chunk == -2) return list_tuple_size(m, b->level(item));
+        return wide(item) ? ext_element_size(lanes) : element_size(lanes, m, b->level(item));
+    };
     // Place tuples in sequence, filling pages.
     std::vector<NodeId> ids(n, kInvalidNode);
     const Size page_space = max_element_size() + sizeof(ItemIdData);
@@ -181,10 +196,7 @@ void write_graph(BuildState* st) {
     OffsetNumber off = 0;
     Size used = 0;
     for (Slot& slot : seq) {
-        const int lanes = vector_lanes(b->vector(slot.item), dims);
-        const Size need = (slot.chunk < 0 ? element_size(lanes, m, b->level(slot.item))
-                                          : copy_element_size(lanes)) +
-                          sizeof(ItemIdData);
+        const Size need = slot_size(slot.item, slot.chunk) + sizeof(ItemIdData);
         if (off == 0 || used + need > page_space || off >= (1u << kNodeOffsetBits) - 1) {
             if (off != 0) ++blk;
             off = 0;
@@ -196,10 +208,29 @@ void write_graph(BuildState* st) {
             throw Error(Errc::kOutOfMemory, "hnsw index would exceed the maximum of " +
                                                 std::to_string(kMaxBlocks) + " pages");
         slot.id = pack_node(blk, off);
-        if (slot.chunk < 0) ids[slot.item] = slot.id;
+        if (slot.chunk == -1) ids[slot.item] = slot.id;
+        if (slot.chunk == -2) lists_ids[slot.item] = slot.id;
     }
     const BlockNumber last_blk = n > 0 ? blk : 0;
 
+    std::vector<NodeId>& node_ids = ids;
+    // The lists of item into e (inline lists or a list tuple), graph ids mapped to node ids.
+    auto write_lists = [&](ElementHeader* e, NodeId item, int level) {
+        for (int l = 0; l <= level; ++l) {
+            NodeId* list = element_neighbors(e, dims, m, l);
+            const int cap = level_capacity(m, l);
+            const auto nb = b->neighbors(item, l);
+            int k = 0;
+            for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = node_ids[nb[k]];
+            for (; k < cap; ++k) list[k] = kInvalidNode;
+        }
+    };
+    auto add_tuple = [](Page page, const Slot& slot, const char* tuple, Size size) {
+        const OffsetNumber got = PageAddItem(page, reinterpret_cast<Item>(const_cast<char*>(tuple)),
+                                             size, InvalidOffsetNumber, false, false);
+        if (got != node_offset(slot.id))
+            throw Error(Errc::kInternal, "hnsw build: page layout mismatch");
+    };
     PGAlignedBlock image;
     auto* tuple = static_cast<char*>(call_pg([] { return palloc(max_element_size()); }));
     size_t pos = 0;
@@ -211,33 +242,32 @@ void write_graph(BuildState* st) {
             const NodeId item = slot.item;
             const int level = slot.chunk < 0 ? b->level(item) : 0;
             const int lanes = vector_lanes(b->vector(item), dims);
-            const Size size =
-                slot.chunk < 0 ? element_size(lanes, m, level) : copy_element_size(lanes);
+            const Size size = slot_size(item, slot.chunk);
             std::memset(tuple, 0, size);
             auto* e = reinterpret_cast<ElementHeader*>(tuple);
             e->level = static_cast<uint8>(level);
-            e->flags = slot.chunk < 0 ? 0 : kCopy;
+            if (slot.chunk == -2) {  // the list tuple of a wide element
+                e->flags = kListTuple;
+                e->next_copy = ids[item];
+                write_lists(e, item, level);
+                add_tuple(page, slot, tuple, size);
+                continue;
+            }
+            const bool is_wide = slot.chunk == -1 && wide(item);
+            e->flags = slot.chunk >= 0 ? kCopy : is_wide ? kExtLists : 0;
             const auto labels = b->labels(item);
             const size_t first = static_cast<size_t>(slot.chunk + 1) * kMaxHeapTids;
             e->ntids = static_cast<uint8>(std::min<size_t>(labels.size() - first, kMaxHeapTids));
             for (int t = 0; t < e->ntids; ++t) unpack_tid(labels[first + t], &e->tids[t]);
-            const bool chained = pos + 1 < seq.size() && seq[pos + 1].item == item;
+            const bool chained =
+                pos + 1 < seq.size() && seq[pos + 1].item == item && seq[pos + 1].chunk >= 0;
             e->next_copy = chained ? seq[pos + 1].id : kInvalidNode;
             std::memcpy(element_vector(e), b->vector(item), sizeof(float) * lanes);
-            if (slot.chunk < 0) {
-                for (int l = 0; l <= level; ++l) {
-                    NodeId* list = element_neighbors(e, dims, m, l);
-                    const int cap = level_capacity(m, l);
-                    const auto nb = b->neighbors(item, l);
-                    int k = 0;
-                    for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = ids[nb[k]];
-                    for (; k < cap; ++k) list[k] = kInvalidNode;
-                }
-            }
-            const OffsetNumber got = PageAddItem(page, reinterpret_cast<Item>(tuple), size,
-                                                 InvalidOffsetNumber, false, false);
-            if (got != node_offset(slot.id))
-                throw Error(Errc::kInternal, "hnsw build: page layout mismatch");
+            if (is_wide)
+                *element_lists_at(e, dims) = lists_ids[item];
+            else if (slot.chunk == -1)
+                write_lists(e, item, level);
+            add_tuple(page, slot, tuple, size);
         }
         call_pg([&] {
             Buffer buf = ReadBufferExtended(st->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
@@ -304,28 +334,16 @@ Shape column_shape(Relation index) {
                                max_index_dims(kind))));
     s.lanes = static_cast<int>(distance::lanes_for(kind, static_cast<size_t>(s.type_dims)));
     const int m = option_m(index);
-    if (kind == distance::ElementKind::kSparse) {
-        // Elements of variable length: the index-wide highest level is that of the shortest
-        // element (one lane, no non-zeros); each element's own size caps its level (insert,
-        // build_callback), and one that does not fit at all gets element_too_large().
-        s.max_level = max_level_for(1, m);
-        return s;
-    }
-    s.max_level = max_level_for(s.lanes, m);
-    if (s.max_level < 0) {
-        int max_dims = s.type_dims;
-        while (max_dims > 1 &&
-               max_level_for(static_cast<int>(distance::lanes_for(kind, max_dims)), m) < 0)
-            --max_dims;
-        ereport(ERROR,
-                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                 errmsg("%s(%d) is too large for an hnsw index with m = %d", kind_type_name(kind),
-                        s.type_dims, m),
-                 errdetail("An element needs %zu bytes; a page holds at most %zu.",
-                           static_cast<size_t>(element_size(s.lanes, m, 0)),
-                           static_cast<size_t>(max_element_size())),
-                 errhint("Use at most %d dimensions with m = %d, or a smaller m.", max_dims, m)));
-    }
+    // Every level a list tuple can hold: an element whose vector and lists do not fit one page
+    // keeps its lists in a list tuple (pg/storage/page.hpp), so vector(2000), halfvec(4000),
+    // bit(64000) and sparsevec rows of 1,000 non-zeros index at any m.
+    s.max_level = max_level_with_list_tuples(m);
+    const int widest =
+        kind == distance::ElementKind::kSparse ? static_cast<int>(distance::kSparseLanes) : s.lanes;
+    if (ext_element_size(widest) > max_element_size())
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("%s(%d) is too large for an hnsw index", kind_type_name(kind),
+                               s.type_dims)));
     return s;
 }
 
@@ -339,11 +357,8 @@ extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, b
     MemoryContextReset(st->tmpcxt);
     if (!ok) return;  // zero vector under cosine: not indexable
     guard([&] {
-        const int lanes = vector_lanes(st->vecbuf, st->dims);
-        const int fits = max_level_for(lanes, st->m);
-        if (fits < 0) call_pg([&] { element_too_large(lanes, st->m); });
         if (!st->on_disk) {
-            if (st->builder->object->add(st->vecbuf, pack_tid(tid), fits)) return;
+            if (st->builder->object->add(st->vecbuf, pack_tid(tid))) return;
             const double loaded = static_cast<double>(st->builder->object->size());
             call_pg([&] {
                 ereport(NOTICE,

@@ -170,18 +170,14 @@ size_t datum_lanes(Metric metric, int dims, Datum value) {
 }
 
 void element_too_large(int lanes, int m) {
-    int fit = static_cast<int>(distance::kSparseMaxNnz);
-    while (fit > 0 && max_level_for(1 + 2 * fit, m) < 0) --fit;
-    ereport(
-        ERROR,
-        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-         errmsg("sparsevec with %d non-zero elements is too large for an hnsw index with m = %d",
-                (lanes - 1) / 2, m),
-         errdetail("An element needs %zu bytes; a page holds at most %zu.",
-                   static_cast<size_t>(element_size(lanes, m, 0)),
-                   static_cast<size_t>(max_element_size())),
-         errhint("Index rows of at most %d non-zero elements with m = %d, or use a smaller m.", fit,
-                 m)));
+    // Unreachable within the types' limits (a wide element of 2,001 lanes takes 8,072 bytes);
+    // a guard against a page layout that could not hold one.
+    ereport(ERROR,
+            (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+             errmsg("element of %d lanes is too large for an hnsw index with m = %d", lanes, m),
+             errdetail("A wide element needs %zu bytes; a page holds at most %zu.",
+                       static_cast<size_t>(ext_element_size(lanes)),
+                       static_cast<size_t>(max_element_size()))));
 }
 
 bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query) {

@@ -40,8 +40,8 @@ bool datum_indexable(distance::Metric metric, Datum value);
 // lanes, or for a sparsevec 1 + 2 nnz (a query may have up to 16,000 non-zeros).
 size_t datum_lanes(distance::Metric metric, int dims, Datum value);
 
-// ERROR for an element (its own lanes) that does not fit a page even at level 0 with m: only a
-// sparsevec with many non-zeros (dense columns are checked by CREATE INDEX).
+// ERROR for an element (its own lanes) that does not fit a page even as a wide element (list
+// tuple apart): a guard, unreachable within the types' limits.
 [[noreturn]] void element_too_large(int lanes, int m);
 
 }  // namespace piramid::pg::hnsw

@@ -29,9 +29,12 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
     const int dims = static_cast<int>(meta.dims), m = meta.m;
     const piramid::hnsw::Params params = graph_params(meta);
     const int lanes = vector_lanes(vec, dims);
-    const int fits = max_level_for(lanes, m);
-    if (fits < 0) call_pg([&] { element_too_large(lanes, m); });
-    const int level = std::min(random_level(m, meta.max_level, tid), fits);
+    const int level = random_level(m, meta.max_level, tid);
+    // An element whose vector and lists do not fit one page keeps its lists in a list tuple.
+    const bool wide = !lists_inline(lanes, m, level);
+    if (wide && (ext_element_size(lanes) > max_element_size() ||
+                 list_tuple_size(m, level) > max_element_size()))
+        call_pg([&] { element_too_large(lanes, m); });
 
     BufferStore store(index, meta);
     try {
@@ -71,12 +74,28 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
                 if (added) return;
             }
         }
-        const Size size = element_size(lanes, m, level);
+        const Size size = wide ? ext_element_size(lanes) : element_size(lanes, m, level);
         char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
-        fill_element(tuple, size, dims, m, level, vec, tid);
+        if (wide)
+            fill_ext_element(tuple, size, dims, level, vec, tid);
+        else
+            fill_element(tuple, size, dims, m, level, vec, tid);
         const NodeId id =
             call_pg([&] { return allocate_element(index, meta.insert_hint, tuple, size); });
         call_pg([&] { pfree(tuple); });
+        if (wide) {
+            // The element is linked from nowhere yet: give it its (empty) lists before any list
+            // can point at it. A crash in between leaves an element without lists (its row
+            // aborted: VACUUM frees it) or an unowned list tuple (a slot's worth, until REINDEX).
+            call_pg([&] {
+                const Size lsize = list_tuple_size(m, level);
+                char* lt = static_cast<char*>(palloc(lsize));
+                fill_list_tuple(lt, lsize, m, level, id);
+                const NodeId lists = allocate_list_tuple(index, meta.lists_hint, lt, lsize);
+                pfree(lt);
+                attach_lists(index, id, dims, lists);
+            });
+        }
 
         // Link first, then publish as entry point: an entry whose lists are still being written
         // would strand searches (and lose the back-links concurrent inserts add to it).

@@ -268,12 +268,23 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
     // deleted elements, so a list of one not yet freed could otherwise lead a search to a slot
     // freed (and reused by an element of lower level) a page earlier, and an insert would link
     // to it on a level the new element does not have.
-    for (size_t a = 0; a < deleted.size();) {
-        const BlockNumber blk = node_block(deleted[a]);
-        size_t b = a;
-        while (b < deleted.size() && node_block(deleted[b]) == blk) ++b;
-        clear_lists_on_page(index, blk, meta, deleted.data() + a, b - a);
-        a = b;
+    // Wide elements' lists are in their list tuples, which are emptied (and freed) as well.
+    std::vector<NodeId> list_tuples;
+    auto clear_all = [&](const std::vector<NodeId>& ids, std::vector<NodeId>& out) {
+        for (size_t a = 0; a < ids.size();) {
+            const BlockNumber blk = node_block(ids[a]);
+            size_t b = a;
+            while (b < ids.size() && node_block(ids[b]) == blk) ++b;
+            clear_lists_on_page(index, blk, meta, ids.data() + a, b - a, out);
+            a = b;
+        }
+    };
+    clear_all(deleted, list_tuples);
+    std::sort(list_tuples.begin(), list_tuples.end());
+    list_tuples.erase(std::unique(list_tuples.begin(), list_tuples.end()), list_tuples.end());
+    {
+        std::vector<NodeId> none;
+        clear_all(list_tuples, none);
     }
     call_pg([&] {
         lock_graph(index, ExclusiveLock);
@@ -281,6 +292,7 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
     });
     std::vector<NodeId> to_free(deleted);
     to_free.insert(to_free.end(), copies.begin(), copies.end());
+    to_free.insert(to_free.end(), list_tuples.begin(), list_tuples.end());
     std::sort(to_free.begin(), to_free.end());
     i = 0;
     while (i < to_free.size()) {
@@ -291,7 +303,9 @@ void vacuum_graph(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
         i = j;
     }
     const BlockNumber hint = node_block(to_free.front());
-    call_pg([&] { update_meta_after_vacuum(index, kInvalidNode, -1, false, hint); });
+    const BlockNumber lists_hint =
+        list_tuples.empty() ? InvalidBlockNumber : node_block(list_tuples.front());
+    call_pg([&] { update_meta_after_vacuum(index, kInvalidNode, -1, false, hint, lists_hint); });
     stats->pages_deleted = 0;
 }
 

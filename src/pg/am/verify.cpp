@@ -57,6 +57,7 @@ struct NodeInfo {
     uint8 level;
     uint8 flags;
     NodeId next_copy = kInvalidNode;
+    NodeId lists_at = kInvalidNode;  // a wide element's list tuple
     std::vector<std::vector<NodeId>> lists;
     std::vector<uint64_t> tids;
 };
@@ -65,6 +66,8 @@ struct VerifyState {
     std::vector<std::string> problems;
     std::vector<NodeId> seeds;  // the meta page's extra entry points
     std::unordered_map<NodeId, NodeInfo> nodes;
+    // list tuples by id: their owner (in next_copy), level and lists
+    std::unordered_map<NodeId, NodeInfo> list_tuples;
     std::unordered_set<uint64_t> reachable_tids;
     size_t missing = 0;
     size_t live_heap = 0;
@@ -129,43 +132,16 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
                 continue;
             }
             auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
-            const bool is_copy =
-                ItemIdGetLength(iid) >= sizeof(ElementHeader) && (e->flags & kCopy);
-            if (sparse_index(dims) && ItemIdGetLength(iid) >= sizeof(ElementHeader) + 4 &&
-                !(e->flags & kFree) && !sparse_element_ok(e, ItemIdGetLength(iid))) {
-                st->add("block %u offset %u: bad sparse vector (nnz %u; indices must ascend)", blk,
-                        off, piramid::distance::sparse_nnz(element_vector(e)));
-                continue;
-            }
-            const int lanes =
-                ItemIdGetLength(iid) >= sizeof(ElementHeader) + 4 ? element_lanes(e, dims) : dims;
-            if (ItemIdGetLength(iid) < sizeof(ElementHeader) ||
-                ItemIdGetLength(iid) <
-                    (is_copy ? copy_element_size(lanes) : element_size(lanes, m, e->level))) {
+            const Size len = ItemIdGetLength(iid);
+            if (len < sizeof(ElementHeader)) {
                 st->add("block %u offset %u: element tuple too short for level %d", blk, off,
                         e->level);
                 continue;
             }
-            if (e->level > meta.max_level)
-                st->add("block %u offset %u: level %d above the index maximum %d", blk, off,
-                        e->level, meta.max_level);
-            if (e->ntids > kMaxHeapTids || (e->flags & ~(kDeleted | kFree | kCopy)) != 0) {
-                st->add("block %u offset %u: bad header (ntids %d, flags %d)", blk, off, e->ntids,
-                        e->flags);
-                continue;
-            }
-            NodeInfo info;
-            info.level = e->level;
-            info.flags = e->flags;
-            if (!(e->flags & kFree)) info.next_copy = e->next_copy;
-            if (!(e->flags & kFree) && (e->flags & kCopy)) {
-                for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
-            } else if (!(e->flags & kFree)) {
-                if (e->ntids == 0 && !(e->flags & kDeleted) && e->next_copy == kInvalidNode)
-                    st->add("block %u offset %u: live element without heap TIDs", blk, off);
-                for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
-                info.lists.resize(e->level + 1);
-                for (int l = 0; l <= e->level; ++l) {
+            // The lists at levels 0..level of an inline element or a list tuple.
+            auto read_lists = [&](NodeInfo& info, int level) {
+                info.lists.resize(level + 1);
+                for (int l = 0; l <= level; ++l) {
                     const NodeId* list = element_neighbors(e, dims, m, l);
                     const int cap = level_capacity(m, l);
                     bool ended = false;
@@ -180,9 +156,87 @@ void read_pages(Relation index, const MetaData& meta, VerifyState* st) {
                         info.lists[l].push_back(list[k]);
                     }
                 }
+            };
+            if (e->flags & kListTuple) {
+                if ((e->flags & ~(kListTuple | kFree)) != 0 || e->level > kMaxLevel ||
+                    len < list_tuple_size(m, e->level)) {
+                    st->add("block %u offset %u: bad list tuple (flags %d, level %d, %zu bytes)",
+                            blk, off, e->flags, e->level, static_cast<size_t>(len));
+                    continue;
+                }
+                if (e->flags & kFree) continue;
+                NodeInfo info;
+                info.level = e->level;
+                info.flags = e->flags;
+                info.next_copy = e->next_copy;  // the owner
+                read_lists(info, e->level);
+                st->list_tuples.emplace(pack_node(blk, off), std::move(info));
+                continue;
+            }
+            const bool is_copy = (e->flags & kCopy) != 0;
+            const bool is_wide = (e->flags & kExtLists) && !(e->flags & (kFree | kCopy));
+            if (sparse_index(dims) && len >= sizeof(ElementHeader) + 4 && !(e->flags & kFree) &&
+                !sparse_element_ok(e, len)) {
+                st->add("block %u offset %u: bad sparse vector (nnz %u; indices must ascend)", blk,
+                        off, piramid::distance::sparse_nnz(element_vector(e)));
+                continue;
+            }
+            const int lanes = len >= sizeof(ElementHeader) + 4 ? element_lanes(e, dims) : dims;
+            const Size need = is_copy   ? copy_element_size(lanes)
+                              : is_wide ? ext_element_size(lanes)
+                                        : element_size(lanes, m, e->level);
+            if (len < need && !(e->flags & kFree)) {
+                st->add("block %u offset %u: element tuple too short for level %d", blk, off,
+                        e->level);
+                continue;
+            }
+            if (e->level > meta.max_level)
+                st->add("block %u offset %u: level %d above the index maximum %d", blk, off,
+                        e->level, meta.max_level);
+            if (e->ntids > kMaxHeapTids ||
+                (e->flags & ~(kDeleted | kFree | kCopy | kExtLists)) != 0) {
+                st->add("block %u offset %u: bad header (ntids %d, flags %d)", blk, off, e->ntids,
+                        e->flags);
+                continue;
+            }
+            NodeInfo info;
+            info.level = e->level;
+            info.flags = e->flags;
+            if (!(e->flags & kFree)) info.next_copy = e->next_copy;
+            if (!(e->flags & kFree) && (e->flags & kCopy)) {
+                for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
+            } else if (!(e->flags & kFree)) {
+                if (e->ntids == 0 && !(e->flags & kDeleted) && e->next_copy == kInvalidNode)
+                    st->add("block %u offset %u: live element without heap TIDs", blk, off);
+                for (int t = 0; t < e->ntids; ++t) info.tids.push_back(tid_key(&e->tids[t]));
+                if (is_wide)
+                    info.lists_at = *element_lists_at(e, dims);
+                else
+                    read_lists(info, e->level);
             }
             st->nodes.emplace(pack_node(blk, off), std::move(info));
         }
+    }
+    // Wide elements take their lists from their list tuples.
+    for (auto& [id, info] : st->nodes) {
+        if (!(info.flags & kExtLists) || (info.flags & (kFree | kCopy))) continue;
+        info.lists.assign(info.level + 1, {});
+        // No list tuple yet: an insert that a crash interrupted (its row is dead; VACUUM frees
+        // it). A live row there is reported as unreachable.
+        if (info.lists_at == kInvalidNode) continue;
+        auto it = st->list_tuples.find(info.lists_at);
+        if (it == st->list_tuples.end() || it->second.next_copy != id) {
+            st->add("element (%u,%u): its list tuple (%u,%u) is missing or belongs to another",
+                    node_block(id), node_offset(id), node_block(info.lists_at),
+                    node_offset(info.lists_at));
+            continue;
+        }
+        if (it->second.level < info.level) {
+            st->add("element (%u,%u) level %d: its list tuple has only level %d", node_block(id),
+                    node_offset(id), info.level, it->second.level);
+            continue;
+        }
+        info.lists.assign(it->second.lists.begin(), it->second.lists.begin() + info.level + 1);
     }
 }
 
@@ -414,7 +468,7 @@ PIRAMID_FUNCTION(piramid_hnsw_stats) {
         for_each_element(index, blk, nullptr, [&](OffsetNumber, ElementHeader* e) {
             if (e->flags & kFree) {
                 free_slots++;
-            } else {
+            } else if (!(e->flags & kListTuple)) {  // a wide element's lists: not an element
                 elements++;
                 if (e->flags & kDeleted) deleted++;
                 if (e->level > max_level) max_level = e->level;

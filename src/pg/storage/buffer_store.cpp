@@ -238,7 +238,7 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
                 // A stale link may name a slot that was freed, or reused for a copy element
                 // (header and vector only): neither is a graph node.
                 const uint8 flags = e->flags;
-                if (flags & (kFree | kCopy)) {
+                if (flags & kNotNode) {
                     out[k] = std::numeric_limits<float>::max();
                 } else if (sparse && !sparse_fits(page, idp[k], e)) {
                     bad = idp[k];  // its nnz says it is longer than its tuple
@@ -247,7 +247,7 @@ void BufferStore::distances(const float* query, std::span<const NodeId> ids, flo
                     const float d = dist(query, element_vector(e), dims);
                     out[k] = std::isnan(d) ? std::numeric_limits<float>::max() : d;
                 }
-                if (deleted != nullptr) deleted[k] = (flags & (kDeleted | kFree | kCopy)) ? 1 : 0;
+                if (deleted != nullptr) deleted[k] = (flags & (kDeleted | kNotNode)) ? 1 : 0;
             }
         }
     });
@@ -264,21 +264,39 @@ uint8_t BufferStore::neighbors_flags(NodeId id, int level, std::vector<NodeId>& 
     int count = 0;
     bool missing = false;
     uint8 flags = kFree;
+    NodeId lists_at = kInvalidNode;
     const int dims = static_cast<int>(dims_), m = m_;
+    // Copies the list at `level` of e (inline lists or a list tuple) into tmp.
+    auto copy_list = [&](ElementHeader* e) {
+        const NodeId* list = element_neighbors(e, dims, m, level);
+        const int cap = level_capacity(m, level);
+        for (int i = 0; i < cap && list[i] != kInvalidNode; ++i) tmp[count++] = list[i];
+    };
     call_pg([&] {
         Buffer buf = pin(node_block(id));
         LockBuffer(buf, BUFFER_LOCK_SHARE);
         ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
         if (e == nullptr) {
             missing = true;
-        } else if (!(e->flags & (kFree | kCopy))) {
+        } else if (!(e->flags & kNotNode)) {
             flags = e->flags;
             if (level <= e->level) {
-                const NodeId* list = element_neighbors(e, dims, m, level);
-                const int cap = level_capacity(m, level);
-                for (int i = 0; i < cap && list[i] != kInvalidNode; ++i) tmp[count++] = list[i];
+                if (e->flags & kExtLists)
+                    lists_at = *element_lists_at(e, dims);
+                else
+                    copy_list(e);
             }
         }
+        LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+        if (lists_at == kInvalidNode) return;
+        // A wide element's lists: its list tuple, one lock at a time. A tuple that is not this
+        // element's lists any more (VACUUM freed both since) reads as empty.
+        buf = pin(node_block(lists_at));
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        ElementHeader* t = element_at(BufferGetPage(buf), node_offset(lists_at));
+        if (t != nullptr && (t->flags & kListTuple) && !(t->flags & kFree) && t->next_copy == id &&
+            level <= t->level)
+            copy_list(t);
         LockBuffer(buf, BUFFER_LOCK_UNLOCK);
     });
     if (missing) corrupted(index_, id);
@@ -316,16 +334,14 @@ bool BufferStore::write_neighbors(NodeId id, int level, const NodeId* exp, size_
     bool missing = false, matched = false;
     const NodeId* rep = replacement.data();
     const size_t nrep = replacement.size();
-    call_pg([&] {
-        Buffer buf = pin(node_block(id));
-        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-        if (e == nullptr || level > e->level || (e->flags & (kFree | kCopy))) {
-            // Not a graph node (any more): nothing to update, and nobody can expect its list;
-            // reported as done so that callers do not retry.
-            missing = e == nullptr;
-            matched = true;
-            LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    // Compare-and-swap of the list at `level` of tuple `at` on the exclusively locked buf;
+    // `owner`: the element whose lists a list tuple must hold (kInvalidNode: inline lists).
+    auto cas = [&](Buffer buf, NodeId at, NodeId owner) {
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(at));
+        if (owner != kInvalidNode &&
+            (e == nullptr || !(e->flags & kListTuple) || (e->flags & kFree) ||
+             e->next_copy != owner || level > e->level)) {
+            matched = true;  // not its lists any more (freed): nothing to update
             return;
         }
         const NodeId* cur = element_neighbors(e, dims, m, level);
@@ -335,12 +351,38 @@ bool BufferStore::write_neighbors(NodeId id, int level, const NodeId* exp, size_
         if (matched) {
             GenericXLogState* state = GenericXLogStart(index_);
             Page page = GenericXLogRegisterBuffer(state, buf, 0);
-            ElementHeader* pe = element_at(page, node_offset(id));
-            NodeId* list = element_neighbors(pe, dims, m, level);
+            NodeId* list = element_neighbors(element_at(page, node_offset(at)), dims, m, level);
             for (size_t i = 0; i < static_cast<size_t>(cap); ++i)
                 list[i] = i < nrep ? rep[i] : kInvalidNode;
             GenericXLogFinish(state);
         }
+    };
+    call_pg([&] {
+        Buffer buf = pin(node_block(id));
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
+        if (e == nullptr || level > e->level || (e->flags & kNotNode)) {
+            // Not a graph node (any more): nothing to update, and nobody can expect its list;
+            // reported as done so that callers do not retry.
+            missing = e == nullptr;
+            matched = true;
+            LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+            return;
+        }
+        if (!(e->flags & kExtLists)) {
+            cas(buf, id, kInvalidNode);
+            LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+            return;
+        }
+        const NodeId lists_at = *element_lists_at(e, dims);
+        LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+        if (lists_at == kInvalidNode) {  // lists not attached (a crashed insert): not a node yet
+            matched = true;
+            return;
+        }
+        buf = pin(node_block(lists_at));
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        cas(buf, lists_at, id);
         LockBuffer(buf, BUFFER_LOCK_UNLOCK);
     });
     if (missing) corrupted(index_, id);

@@ -38,6 +38,43 @@ void fill_element(char* tuple, Size size, int dims, int m, int level, const floa
     }
 }
 
+void fill_ext_element(char* tuple, Size size, int dims, int level, const float* vec,
+                      ItemPointer tid) {
+    std::memset(tuple, 0, size);
+    auto* e = reinterpret_cast<ElementHeader*>(tuple);
+    e->level = static_cast<uint8>(level);
+    e->flags = kExtLists;
+    e->ntids = 1;
+    e->tids[0] = *tid;
+    e->next_copy = kInvalidNode;
+    std::memcpy(element_vector(e), vec, sizeof(float) * vector_lanes(vec, dims));
+    *element_lists_at(e, dims) = kInvalidNode;
+}
+
+void fill_list_tuple(char* tuple, Size size, int m, int level, NodeId owner) {
+    std::memset(tuple, 0, size);
+    auto* e = reinterpret_cast<ElementHeader*>(tuple);
+    e->level = static_cast<uint8>(level);
+    e->flags = kListTuple;
+    e->next_copy = owner;
+    for (int l = 0; l <= level; ++l) {
+        NodeId* list = element_neighbors(e, 0, m, l);
+        for (int k = 0; k < level_capacity(m, l); ++k) list[k] = kInvalidNode;
+    }
+}
+
+void attach_lists(Relation index, NodeId id, int dims, NodeId lists) {
+    Buffer buf = ReadBuffer(index, node_block(id));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (element_at(BufferGetPage(buf), node_offset(id)) != nullptr) {
+        GenericXLogState* st = GenericXLogStart(index);
+        Page p = GenericXLogRegisterBuffer(st, buf, 0);
+        *element_lists_at(element_at(p, node_offset(id)), dims) = lists;
+        GenericXLogFinish(st);
+    }
+    UnlockReleaseBuffer(buf);
+}
+
 // Whether element e stores exactly vec (same lanes, same bytes).
 static bool holds_vector(ElementHeader* e, const float* vec, int dims) {
     const int lanes = vector_lanes(vec, dims);
@@ -100,20 +137,34 @@ static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple,
     return off;
 }
 
-static void set_insert_hint(Relation index, BlockNumber blk) {
+static void set_hint(Relation index, BlockNumber blk, bool lists) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    if (page_meta(BufferGetPage(buf))->insert_hint != blk) {
+    MetaData* meta = page_meta(BufferGetPage(buf));
+    if ((lists ? meta->lists_hint : meta->insert_hint) != blk) {
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
-        page_meta(p)->insert_hint = blk;
+        (lists ? page_meta(p)->lists_hint : page_meta(p)->insert_hint) = blk;
         GenericXLogFinish(st);
     }
     UnlockReleaseBuffer(buf);
 }
 
-// Writes a new element (empty neighbour lists) and returns its id. Postgres calls only.
+static NodeId allocate_tuple(Relation index, BlockNumber hint, const char* tuple, Size size,
+                             bool lists);
+
 NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size) {
+    return allocate_tuple(index, hint, tuple, size, false);
+}
+
+NodeId allocate_list_tuple(Relation index, BlockNumber lists_hint, const char* tuple, Size size) {
+    return allocate_tuple(index, lists_hint, tuple, size, true);
+}
+
+// Writes a new tuple and returns its id; the hint it follows and updates is the insert hint or
+// (lists) the list tuple hint. Postgres calls only.
+static NodeId allocate_tuple(Relation index, BlockNumber hint, const char* tuple, Size size,
+                             bool lists) {
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
     BlockNumber blk = hint >= 1 && hint < nblocks ? hint : (nblocks > 1 ? nblocks - 1 : 1);
     // Walk forward from the hint (VACUUM points it at the first page with a free slot), a
@@ -130,7 +181,7 @@ NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Siz
         if (more_free && keep == InvalidBlockNumber) keep = blk;
         if (off != InvalidOffsetNumber) {
             const BlockNumber next_hint = keep != InvalidBlockNumber ? keep : blk;
-            if (next_hint != hint) set_insert_hint(index, next_hint);
+            if (next_hint != hint) set_hint(index, next_hint, lists);
             return pack_node(blk, off);
         }
     }
@@ -150,7 +201,7 @@ NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Siz
         const OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
         UnlockReleaseBuffer(buf);
         if (off != InvalidOffsetNumber) {
-            set_insert_hint(index, keep != InvalidBlockNumber ? keep : newblk);
+            set_hint(index, keep != InvalidBlockNumber ? keep : newblk, lists);
             return pack_node(newblk, off);
         }
     }
@@ -162,7 +213,7 @@ bool add_tid_to_copy(Relation index, NodeId id, const float* vec, int dims, Item
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     bool added = false;
     ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-    if (e != nullptr && (e->flags & ~kCopy) == 0 && e->ntids < kMaxHeapTids &&
+    if (e != nullptr && (e->flags & ~(kCopy | kExtLists)) == 0 && e->ntids < kMaxHeapTids &&
         holds_vector(e, vec, dims)) {
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
@@ -199,7 +250,7 @@ bool is_live_copy_of(Relation index, NodeId id, const float* vec, int dims) {
     Buffer buf = ReadBuffer(index, node_block(id));
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-    const bool same = e != nullptr && e->flags == 0 && holds_vector(e, vec, dims);
+    const bool same = e != nullptr && (e->flags & ~kExtLists) == 0 && holds_vector(e, vec, dims);
     UnlockReleaseBuffer(buf);
     return same;
 }
@@ -281,7 +332,7 @@ void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
         const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
         for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
             ElementHeader* e = element_at(page, off);
-            if (e == nullptr || (e->flags & kFree)) continue;
+            if (e == nullptr || (e->flags & (kFree | kListTuple))) continue;
             int keep = 0;
             bool changed = false;
             ItemPointerData kept[kMaxHeapTids];
@@ -382,7 +433,7 @@ void set_flags(Relation index, NodeId id, uint8 add) {
 }
 
 void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, bool set_entry,
-                              BlockNumber hint) {
+                              BlockNumber hint, BlockNumber lists_hint) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     GenericXLogState* st = GenericXLogStart(index);
@@ -393,6 +444,7 @@ void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, boo
         meta->entry_level = static_cast<int16>(entry_level);
     }
     if (hint != InvalidBlockNumber) meta->insert_hint = hint;
+    if (lists_hint != InvalidBlockNumber) meta->lists_hint = lists_hint;
     GenericXLogFinish(st);
     UnlockReleaseBuffer(buf);
 }
@@ -407,12 +459,15 @@ void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
     const size_t ndel = deleted.size();
     call_pg([&] {
         for_each_element(index, blk, nullptr, [&](OffsetNumber off, ElementHeader* e) {
-            if (e->flags & (kFree | kDeleted | kCopy)) return;
+            // A wide element's lists are in its list tuple: the tuple is checked where it is
+            // (for its owner, whatever the owner's state; repairing a deleted one is harmless).
+            if (e->flags & (kFree | kDeleted | kCopy | kExtLists)) return;
+            const NodeId owner = (e->flags & kListTuple) ? e->next_copy : pack_node(blk, off);
             for (int l = 0; l <= e->level; ++l) {
                 const NodeId* list = element_neighbors(e, dims, m, l);
                 for (int k = 0; k < level_capacity(m, l) && list[k] != kInvalidNode; ++k) {
                     if (std::binary_search(del, del + ndel, list[k])) {
-                        found[nfound++] = {pack_node(blk, off), l};
+                        found[nfound++] = {owner, l};
                         break;
                     }
                 }
@@ -428,7 +483,7 @@ void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& ou
     int n = 0;
     call_pg([&] {
         for_each_element(index, blk, nullptr, [&](OffsetNumber off, ElementHeader* e) {
-            if (!(e->flags & (kFree | kDeleted | kCopy)) && n < 256) ids[n++] = pack_node(blk, off);
+            if (!(e->flags & (kDeleted | kNotNode)) && n < 256) ids[n++] = pack_node(blk, off);
         });
     });
     out.assign(ids, ids + n);
@@ -453,15 +508,24 @@ static void edit_elements_on_page(Relation index, BlockNumber blk, const NodeId*
 }
 
 void clear_lists_on_page(Relation index, BlockNumber blk, const MetaData& meta, const NodeId* ids,
-                         size_t n) {
+                         size_t n, std::vector<NodeId>& list_tuples) {
     const int dims = static_cast<int>(meta.dims), m = meta.m;
+    NodeId found[256];
+    size_t nfound = 0;
     edit_elements_on_page(index, blk, ids, n, [&](ElementHeader* e) {
-        if (e->flags & (kFree | kCopy)) return;
+        if (e->flags & kFree) return;
+        if ((e->flags & kExtLists) && !(e->flags & kNotNode)) {
+            const NodeId at = *element_lists_at(e, dims);
+            if (at != kInvalidNode && nfound < 256) found[nfound++] = at;
+            return;
+        }
+        if (e->flags & kCopy) return;
         for (int l = 0; l <= e->level; ++l) {
             NodeId* list = element_neighbors(e, dims, m, l);
             for (int k = 0; k < level_capacity(m, l); ++k) list[k] = kInvalidNode;
         }
     });
+    list_tuples.insert(list_tuples.end(), found, found + nfound);
 }
 
 void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n) {

@@ -40,10 +40,21 @@ void unlock_graph(Relation index, LOCKMODE mode);
 // empty neighbour lists.
 void fill_element(char* tuple, Size size, int dims, int m, int level, const float* vec,
                   ItemPointer tid);
+// Fills a wide element tuple (size: ext_element_size of the vector's lanes) with one TID and no
+// list tuple yet (attach_lists gives it one).
+void fill_ext_element(char* tuple, Size size, int dims, int level, const float* vec,
+                      ItemPointer tid);
+// Fills a list tuple (size: list_tuple_size(m, level)) with empty lists for `owner`.
+void fill_list_tuple(char* tuple, Size size, int m, int level, NodeId owner);
+// Points wide element id at its list tuple.
+void attach_lists(Relation index, NodeId id, int dims, NodeId lists);
 // Writes a tuple into a free slot large enough for it (walking forward from `hint` a bounded
 // number of pages) or into new space, extending the index when needed; returns its id. A slot
 // is reused in place: scans that still hold its old id recheck before returning rows.
 NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size);
+// The same for a list tuple, from meta.lists_hint (kept apart from the insert hint, which
+// follows the wide elements' own, full pages).
+NodeId allocate_list_tuple(Relation index, BlockNumber lists_hint, const char* tuple, Size size);
 // Makes id the entry point when the graph is empty, or (unless only_if_empty) when its level is
 // above the entry's. Reports the entry point as it was before.
 void publish_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level,
@@ -101,9 +112,10 @@ void strip_page(Relation index, BlockNumber blk, BufferAccessStrategy strategy,
 bool chain_is_empty(Relation index, NodeId id, std::vector<NodeId>& copies);
 // Adds flag bits to an element (VACUUM marks kDeleted under the exclusive graph lock).
 void set_flags(Relation index, NodeId id, uint8 add);
-// Sets the entry point (when set_entry) and the insert hint (when valid) on the meta page.
+// Sets the entry point (when set_entry), the insert hint and the list tuple hint (each when
+// valid) on the meta page.
 void update_meta_after_vacuum(Relation index, NodeId entry, int entry_level, bool set_entry,
-                              BlockNumber hint);
+                              BlockNumber hint, BlockNumber lists_hint = InvalidBlockNumber);
 // (element, level) pairs of live elements on page blk whose list names one of `deleted`
 // (sorted).
 void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
@@ -112,9 +124,11 @@ void find_repairs(Relation index, BlockNumber blk, const MetaData& meta,
 void live_nodes_on_page(Relation index, BlockNumber blk, std::vector<NodeId>& out);
 // Turns elements ids[0..n) of page blk into free slots.
 void free_on_page(Relation index, BlockNumber blk, const NodeId* ids, size_t n);
-// Empties every neighbour list of the given elements of block blk (VACUUM, before freeing them).
+// Empties every neighbour list of the given elements of block blk (VACUUM, before freeing them);
+// for wide elements, appends their list tuples to list_tuples instead (the caller empties those
+// with clear_lists_on_page too: a list tuple's lists are emptied like an element's).
 void clear_lists_on_page(Relation index, BlockNumber blk, const MetaData& meta, const NodeId* ids,
-                         size_t n);
+                         size_t n, std::vector<NodeId>& list_tuples);
 
 }  // namespace piramid::pg::hnsw
 

@@ -19,7 +19,7 @@ int read_element_tids(Relation index, NodeId id, bool graph_node, Accept&& accep
     Buffer buf = ReadBuffer(index, node_block(id));
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     ElementHeader* e = element_at(BufferGetPage(buf), node_offset(id));
-    bool ok = e != nullptr && !(e->flags & (kDeleted | kFree)) &&
+    bool ok = e != nullptr && !(e->flags & (kDeleted | kFree | kListTuple)) &&
               (graph_node ? !(e->flags & kCopy) : (e->flags & kCopy) != 0);
     if (ok && graph_node) ok = accept(static_cast<const float*>(element_vector(e)));
     if (ok) {
@@ -50,7 +50,7 @@ template <class Skip>
 void sweep_page(Relation index, BlockNumber blk, const float* q, size_t dims, GraphDistance dist,
                 Skip&& skip, std::vector<piramid::hnsw::Candidate>& out, size_t cap) {
     for_each_element(index, blk, nullptr, [&](OffsetNumber off, ElementHeader* e) {
-        if (out.size() >= cap || (e->flags & (kFree | kDeleted | kCopy))) return;
+        if (out.size() >= cap || (e->flags & (kDeleted | kNotNode))) return;
         const NodeId id = pack_node(blk, off);
         if (!skip(id)) out.push_back({graph_distance_value(dist, q, element_vector(e), dims), id});
     });

@@ -3,10 +3,11 @@
 // space ends in a 2-byte page id. See README "Index layout".
 //
 // Element tuple: ElementHeader, then the vector (dims x float4), then the neighbour lists: level
-// 0 has 2m slots, each upper level m slots; unused slots hold kInvalidNode. A node's id packs its
-// block number and line pointer (block << 8 | offset), so a neighbour costs 4 bytes and leads
-// straight to the page holding both its vector and its own neighbour list: one buffer access per
-// expanded node, one per page of neighbours whose distance is computed.
+// 0 has 2m slots, each upper level m slots; unused slots hold kInvalidNode. An element too wide
+// for that (vector(2000) at m = 16) holds the id of a list tuple instead (kExtLists). A node's id
+// packs its block number and line pointer (block << 8 | offset), so a neighbour costs 4 bytes and
+// leads straight to the page holding both its vector and its own neighbour list: one buffer access
+// per expanded node, one per page of neighbours whose distance is computed.
 #pragma once
 
 extern "C" {
@@ -65,7 +66,11 @@ struct MetaData {
     // and the verifier start from them as well as from `entry`; VACUUM links them into the graph
     // and drops them. 0 in every index made before seeds existed.
     uint32 nseeds;
-    uint32 reserved[2];
+    // Where inserts put the list tuples of wide elements (kExtLists): a page that may have
+    // room, so that list tuples share pages instead of each taking one beside a full element
+    // page. 0: none yet (every index made before list tuples existed).
+    BlockNumber lists_hint;
+    uint32 reserved[1];
 };
 
 // At most this many seeds (4 KB of the meta page). Most indexes have none; most of those
@@ -83,7 +88,15 @@ enum ElementFlags : uint8 {
     kFree = 2,     // removed from the graph by VACUUM; the slot may be reused
     kCopy = 4,     // holds heap TIDs of an exact copy of a graph element's vector; not a graph
                    // node: reached only through that element's next_copy chain
+    // Layout, not state: a graph element too wide to hold its vector and its lists on one page
+    // keeps them in a list tuple (wide element: header, vector, the list tuple's id).
+    kExtLists = 8,
+    // A list tuple: the neighbour lists of one wide element (its owner, in next_copy), levels
+    // 0..level; never a graph node.
+    kListTuple = 16,
 };
+// Flags of tuples that are not graph nodes (a stale link to one reads as deleted, no lists).
+inline constexpr uint8 kNotNode = kFree | kCopy | kListTuple;
 
 // Exact duplicates: up to kMaxHeapTids heap TIDs share one element; more copies of the same
 // vector go to kCopy elements chained from it (next_copy), which are never graph nodes. So any
@@ -156,6 +169,27 @@ inline int max_level_for(int lanes, int m) {
     return level;
 }
 
+// A wide element (kExtLists): header, vector (its own lanes), the id of its list tuple.
+inline Size ext_element_size(int lanes) {
+    return MAXALIGN(sizeof(ElementHeader) + sizeof(float) * static_cast<Size>(lanes) +
+                    sizeof(NodeId));
+}
+// A list tuple (kListTuple) for levels 0..level.
+inline Size list_tuple_size(int m, int level) {
+    return MAXALIGN(sizeof(ElementHeader) + sizeof(NodeId) * static_cast<Size>(2 * m + level * m));
+}
+// Whether an element of these lanes and level keeps its lists in its own tuple.
+inline bool lists_inline(int lanes, int m, int level) {
+    return element_size(lanes, m, level) <= max_element_size();
+}
+// Highest level any element may have with list tuples (new indexes; older ones keep the
+// max_level their meta page has, so their elements all fit inline).
+inline int max_level_with_list_tuples(int m) {
+    int level = 0;
+    while (level + 1 <= kMaxLevel && list_tuple_size(m, level + 1) <= max_element_size()) ++level;
+    return level;
+}
+
 inline float* element_vector(ElementHeader* e) {
     return reinterpret_cast<float*>(reinterpret_cast<char*>(e) + sizeof(ElementHeader));
 }
@@ -163,9 +197,18 @@ inline float* element_vector(ElementHeader* e) {
 inline int element_lanes(ElementHeader* e, int dims) {
     return vector_lanes(element_vector(e), dims);
 }
+// The lists of an element that keeps them inline (not kExtLists), or of a list tuple (dims is
+// then ignored).
 inline NodeId* element_neighbors(ElementHeader* e, int dims, int m, int level) {
-    auto* base = reinterpret_cast<NodeId*>(element_vector(e) + element_lanes(e, dims));
+    NodeId* base =
+        (e->flags & kListTuple)
+            ? reinterpret_cast<NodeId*>(reinterpret_cast<char*>(e) + sizeof(ElementHeader))
+            : reinterpret_cast<NodeId*>(element_vector(e) + element_lanes(e, dims));
     return level == 0 ? base : base + 2 * m + (level - 1) * m;
+}
+// The list tuple id slot of a wide element (kExtLists).
+inline NodeId* element_lists_at(ElementHeader* e, int dims) {
+    return reinterpret_cast<NodeId*>(element_vector(e) + element_lanes(e, dims));
 }
 
 inline PageOpaque* page_opaque(Page page) {
