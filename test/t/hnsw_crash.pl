@@ -124,7 +124,67 @@ verify_clean($node, 'ins_idx', 'index verifies after more inserts');
 same_ids(index_scan_ids($node, 'ins', $q500), heap_ids($node, 'ins'),
     'a full iterative index scan returns every row after more inserts');
 
-# 3. statement_timeout cancels a large build (no timing asserted: a loaded machine may be slow
+# 3. The same with wide elements (vector(2000) at m = 16: every element keeps its lists in a
+# list tuple, written after the element): a crash mid-insert may leave an element without its
+# list tuple or a list tuple no element points at. After recovery the index verifies, every
+# committed row is found, VACUUM frees what the dead rows left, and inserts go on.
+$node->safe_psql('postgres', q{
+  CREATE TABLE wide (id int PRIMARY KEY, v vector(2000));
+  CREATE INDEX wide_idx ON wide USING hnsw (v vector_l2_ops);
+  CREATE FUNCTION wide_vec(i int) RETURNS vector LANGUAGE sql IMMUTABLE AS $$
+    SELECT ('[' || string_agg((abs(hashint4(i * 2000 + j)) % 1000 / 10.0)::text, ',') || ']')::vector
+    FROM generate_series(1, 2000) j $$;
+  INSERT INTO wide SELECT i, wide_vec(i) FROM generate_series(1, 200) i;
+  CREATE PROCEDURE wide_one_by_one() LANGUAGE plpgsql AS $$
+  BEGIN
+    FOR i IN 1 .. 3000 LOOP
+      INSERT INTO wide VALUES (100000 + i, wide_vec(i + 500));
+      COMMIT;
+    END LOOP;
+  END $$;
+});
+($in_a, $out_a, $err_a) = ('', '', '');
+$h_a = IPC::Run::start([ 'psql', '-X', '-d', $node->connstr('postgres') ],
+    '<', \$in_a, '>', \$out_a, '2>', \$err_a);
+$in_a .= "CALL wide_one_by_one();
+";
+$h_a->pump_nb;
+($in, $out, $err) = ('', '', '');
+$h = IPC::Run::start([ 'psql', '-X', '-d', $node->connstr('postgres') ],
+    '<', \$in, '>', \$out, '2>', \$err);
+$in .= "INSERT INTO wide SELECT 200000 + i, wide_vec(i + 5000) FROM generate_series(1, 5000) i;\n";
+$h->pump_nb;
+$pid = wait_for_pid("SELECT pid FROM pg_stat_activity WHERE query LIKE 'INSERT INTO wide SELECT 200000%' AND state = 'active' LIMIT 1");
+ok($pid ne '', 'bulk insert of wide rows is running');
+$committed_a = 0;
+for (1 .. 600) {
+    $committed_a = $node->safe_psql('postgres', 'SELECT count(*) FROM wide WHERE id > 100000 AND id < 200000');
+    last if $committed_a >= 20;
+    usleep(50_000);
+}
+cmp_ok($committed_a, '>=', 20, "wide rows committed before the crash ($committed_a)");
+usleep(500_000);
+$committed_a = $node->safe_psql('postgres', 'SELECT count(*) FROM wide WHERE id > 100000 AND id < 200000');
+kill 'KILL', $pid;
+$h->finish;
+$h_a->finish;
+ok(wait_restart(), 'server restarted after kill -9 during wide inserts');
+verify_clean($node, 'wide_idx', 'wide index verifies after crash recovery');
+my $wq = $node->safe_psql('postgres', 'SELECT wide_vec(7)::text');
+$heap = heap_ids($node, 'wide');
+is(scalar(grep { $_ > 200000 } @$heap), 0, 'no wide row of the transaction in flight is in the table');
+cmp_ok(scalar(grep { $_ > 100000 && $_ < 200000 } @$heap), '>=', $committed_a,
+    'every wide row committed before the crash is in the table');
+same_ids(index_scan_ids($node, 'wide', $wq), $heap,
+    'a full iterative scan of the wide index returns every committed row after recovery');
+$node->safe_psql('postgres', 'VACUUM wide');
+verify_clean($node, 'wide_idx', 'wide index verifies after VACUUM');
+$node->safe_psql('postgres', 'INSERT INTO wide SELECT 300000 + i, wide_vec(i + 20000) FROM generate_series(1, 50) i');
+verify_clean($node, 'wide_idx', 'wide index verifies after more inserts');
+same_ids(index_scan_ids($node, 'wide', $wq), heap_ids($node, 'wide'),
+    'a full iterative scan of the wide index returns every row after VACUUM and more inserts');
+
+# 4. statement_timeout cancels a large build (no timing asserted: a loaded machine may be slow
 # to get there); it leaves no index, and the next build succeeds.
 my ($ret, $stdout, $stderr) = $node->psql('postgres',
     "SET statement_timeout = '500ms'; CREATE INDEX big_idx ON big USING hnsw (v vector_l2_ops) WITH (m = 32, ef_construction = 400);");
