@@ -4,6 +4,7 @@
 // graph neighbours tend to share pages, and WAL-logs them with log_newpage_range. When the graph
 // outgrows maintenance_work_mem, what was loaded is written out and the rest is inserted on disk.
 #include "pg/am/hnsw_am.hpp"
+#include "pg/build_threads.hpp"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -104,6 +105,7 @@ void run_builder(BuildState* st) {
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(b->size()));
     // Small graphs build in one thread: fast anyway, and the graph is then deterministic.
     const int threads = b->size() < 10000 ? 1 : st->threads;
+    call_pg([&] { report_build_workers(threads); });
     const auto method = static_cast<BuildMethod>(g_build_method);
     engine::DistanceEngine* eng = nullptr;
     // The distance engines work on float vectors; half and bit graphs build by insertion.
@@ -412,10 +414,7 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
     st->m = m;
     st->ef_construction = efc;
     st->max_level = max_level;
-    {
-        const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-        st->threads = std::max(1, std::min<int>(max_parallel_maintenance_workers + 1, hw));
-    }
+    st->threads = index_build_threads(heap, index);
     st->tmpcxt =
         AllocSetContextCreate(CurrentMemoryContext, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
     st->vecbuf = static_cast<float*>(palloc(sizeof(float) * dims));

@@ -26,6 +26,7 @@ extern "C" {
 #include "core/distance/half.hpp"
 #include "core/ivf/kmeans.hpp"
 #include "pg/am/element.hpp"
+#include "pg/build_threads.hpp"
 
 namespace piramid::pg::ivfflat {
 
@@ -122,12 +123,6 @@ Shape column_shape(Relation index) {
                                hnsw::max_index_dims(kind))));
     s.lanes = static_cast<int>(distance::lanes_for(kind, static_cast<size_t>(s.type_dims)));
     return s;
-}
-
-unsigned build_threads() {
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-    return static_cast<unsigned>(
-        std::max(1, std::min<int>(max_parallel_maintenance_workers + 1, static_cast<int>(hw))));
 }
 
 // Raises the error for a core status (kCanceled: the pending interrupt).
@@ -393,7 +388,8 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     st->type_dims = shape.type_dims;
     st->lanes = shape.lanes;
     st->lists = option_lists(index);
-    st->threads = build_threads();
+    st->threads = static_cast<unsigned>(index_build_threads(heap, index));
+    report_build_workers(static_cast<int>(st->threads));
     st->tmpcxt =
         AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
     st->vecbuf = static_cast<float*>(palloc(sizeof(float) * st->lanes));
