@@ -100,18 +100,23 @@ static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple,
     }
     if (!page_is(page, kElementPage)) return InvalidOffsetNumber;
     const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    // Best fit: the smallest free slot that is large enough, so that small elements (most are
+    // level 0) do not use up the slots that elements of higher levels need.
     OffsetNumber found = InvalidOffsetNumber;
+    Size found_len = 0;
+    int nfree = 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
         ItemId iid = PageGetItemId(page, off);
         if (!ItemIdIsNormal(iid)) continue;
         auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
         if (!(e->flags & kFree)) continue;
-        if (ItemIdGetLength(iid) < size || found != InvalidOffsetNumber) {
-            *more_free = true;  // another free slot stays on this page
-            continue;
-        }
+        ++nfree;
+        const Size len = ItemIdGetLength(iid);
+        if (len < size || (found != InvalidOffsetNumber && len >= found_len)) continue;
         found = off;
+        found_len = len;
     }
+    *more_free = nfree > (found != InvalidOffsetNumber ? 1 : 0);  // another free slot stays
     if (found != InvalidOffsetNumber) {
         const OffsetNumber off = found;
         GenericXLogState* st = GenericXLogStart(index);
