@@ -49,6 +49,18 @@ SELECT idx, count(*) AS problems FROM unnest(ARRAY['wv_l2', 'wv_ip', 'wv_cos']) 
 SET hnsw.iterative_scan = relaxed_order;
 SELECT count(*) FROM (SELECT id FROM wv ORDER BY v <-> wide_row(1, 2000)::vector LIMIT 1000) x;
 RESET hnsw.iterative_scan;
+-- two scans of the wide index per outer row (LATERAL), and a cursor moving through one
+SELECT count(*) FILTER (WHERE x.id = a.id) AS self_found, count(*) AS rows
+  FROM (SELECT id, v FROM wv ORDER BY id LIMIT 20) a,
+       LATERAL (SELECT id FROM wv ORDER BY v <-> a.v LIMIT 1) x,
+       LATERAL (SELECT id FROM wv ORDER BY v <=> a.v LIMIT 2) y
+ WHERE y.id IS NOT NULL;
+BEGIN;
+DECLARE wc CURSOR FOR SELECT id FROM wv ORDER BY v <-> wide_row(2, 2000)::vector;
+MOVE FORWARD 5 IN wc;
+FETCH 3 FROM wc \g /dev/null
+CLOSE wc;
+COMMIT;
 REINDEX INDEX wv_l2;
 SELECT knn_same('wv', '<->', quote_literal(wide_row(11, 2000)::vector::text) || '::vector', 30);
 

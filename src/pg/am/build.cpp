@@ -215,7 +215,6 @@ void write_graph(BuildState* st) {
     }
     const BlockNumber last_blk = n > 0 ? blk : 0;
 
-    std::vector<NodeId>& node_ids = ids;
     // The lists of item into e (inline lists or a list tuple), graph ids mapped to node ids.
     auto write_lists = [&](ElementHeader* e, NodeId item, int level) {
         for (int l = 0; l <= level; ++l) {
@@ -223,7 +222,7 @@ void write_graph(BuildState* st) {
             const int cap = level_capacity(m, l);
             const auto nb = b->neighbors(item, l);
             int k = 0;
-            for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = node_ids[nb[k]];
+            for (; k < cap && k < static_cast<int>(nb.size()); ++k) list[k] = ids[nb[k]];
             for (; k < cap; ++k) list[k] = kInvalidNode;
         }
     };

@@ -47,6 +47,15 @@ double norm_sq(const Vector* v) {
     return norm;
 }
 
+// Squared norm of a sparse vector's values, in double (cosine: not indexable when 0 or
+// overflowing).
+double sparse_norm_sq(const SparseVec* v) {
+    const float* x = sparsevec_values(v);
+    double norm = 0.0;
+    for (int i = 0; i < v->nnz; ++i) norm += static_cast<double>(x[i]) * x[i];
+    return norm;
+}
+
 // A halfvec is never NaN or infinite: it has a norm unless every half is +-0.
 bool has_norm(const HalfVecView* v) {
     for (int i = 0; i < v->dim; ++i)
@@ -152,8 +161,7 @@ bool prepare_sparse(Metric metric, int dims, const SparseVec* v, float* out, boo
         std::memcpy(vals, x, sizeof(float) * nnz);
         return true;
     }
-    double norm = 0.0;
-    for (uint32_t i = 0; i < nnz; ++i) norm += static_cast<double>(x[i]) * x[i];
+    const double norm = sparse_norm_sq(v);
     if (!(norm > 0.0) || !std::isfinite(norm)) return false;
     const double n = std::sqrt(norm);
     for (uint32_t i = 0; i < nnz; ++i) vals[i] = static_cast<float>(x[i] / n);
@@ -230,10 +238,7 @@ bool prepare_datum(Metric metric, int dims, Datum value, float* out, bool query)
 bool datum_indexable(Metric metric, Datum value) {
     if (!distance::is_cosine(metric)) return true;
     if (distance::element_kind(metric) == ElementKind::kSparse) {
-        const SparseVec* v = sparsevec_from_datum(value);
-        const float* x = sparsevec_values(v);
-        double norm = 0.0;
-        for (int i = 0; i < v->nnz; ++i) norm += static_cast<double>(x[i]) * x[i];
+        const double norm = sparse_norm_sq(sparsevec_from_datum(value));
         return norm > 0.0 && std::isfinite(norm);
     }
     if (distance::element_kind(metric) == ElementKind::kF32) {
