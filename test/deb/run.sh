@@ -67,11 +67,15 @@ extdir="$("$PG_CONFIG" --sharedir)/extension"
 # ---- phase "install": runs under the install lock ----------------------------------------
 if [ "${1:-}" = --install-phase ]; then
     [ "$(id -u)" = 0 ] || fail "dpkg -i needs root"
-    for p in "$MAIN" "$ALIAS" "postgresql-$pgmajor-pgvector"; do
-        if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
-            fail "$p is installed already: not replacing it (remove it first)"
-        fi
-    done
+    installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+    # pgvector's package is someone else's: the alias conflicts with it, and it is left alone
+    installed "postgresql-$pgmajor-pgvector" &&
+        fail "postgresql-$pgmajor-pgvector is installed: not replacing it (remove it first)"
+    # piramid's own packages, left installed by an earlier run that was stopped before its
+    # purge: their files are saved below like any others, the packages are purged before the
+    # new ones go in, and the files come back at the end (no longer owned by dpkg)
+    leftovers=()
+    for p in "$ALIAS" "$MAIN"; do installed "$p" && leftovers+=("$p"); done
     work=$(mktemp -d /tmp/piramid-deb.XXXXXX)
     # every regular file the packages ship, and which of them exist now
     for d in "$main_deb" "$alias_deb"; do
@@ -104,6 +108,10 @@ if [ "${1:-}" = --install-phase ]; then
     rc=0
     trap 'restore; exit $rc' EXIT
     trap 'rc=1; exit' INT TERM
+    if [ ${#leftovers[@]} -gt 0 ]; then
+        log "purging ${leftovers[*]}, left installed by an earlier run (their files are saved)"
+        dpkg --purge "${leftovers[@]}" >/dev/null || { echo "could not purge ${leftovers[*]}"; rc=1; exit; }
+    fi
 
     dpkg -i "$main_deb" "$alias_deb" >"$PIRAMID_DEB_OUT/dpkg.log" 2>&1 ||
         { cat "$PIRAMID_DEB_OUT/dpkg.log"; rc=1; exit; }
