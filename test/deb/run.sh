@@ -75,7 +75,7 @@ if [ "${1:-}" = --install-phase ]; then
     # purge: their files are saved below like any others, the packages are purged before the
     # new ones go in, and the files come back at the end (no longer owned by dpkg)
     leftovers=()
-    for p in "$ALIAS" "$MAIN"; do installed "$p" && leftovers+=("$p"); done
+    for p in "$ALIAS" "$MAIN-dbgsym" "$MAIN"; do installed "$p" && leftovers+=("$p"); done
     work=$(mktemp -d /tmp/piramid-deb.XXXXXX)
     # every regular file the packages ship, and which of them exist now
     for d in "$main_deb" "$alias_deb"; do
