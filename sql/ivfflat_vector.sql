@@ -164,3 +164,60 @@ SELECT count(*) FROM (SELECT id FROM z ORDER BY v <-> '[10,-10]') s;
 RESET enable_seqscan;
 RESET ivfflat.probes;
 DROP TABLE z, t, q;
+
+-- space freed by VACUUM is reused: delete every row, VACUUM, insert them again, three times; then
+-- half of them. The index keeps its size, and an exact-probe scan still finds every row.
+CREATE TABLE g (id int, v vector(64));
+INSERT INTO g SELECT i, (SELECT array_agg(sin(i * 0.37 + j * 1.3)) FROM generate_series(1, 64) j)::vector
+FROM generate_series(1, 3000) i;
+CREATE INDEX g_idx ON g USING ivfflat (v) WITH (lists = 4);
+CREATE TABLE g_rows AS SELECT * FROM g;
+CREATE TABLE g_size (cycle int, pages bigint);
+INSERT INTO g_size VALUES (0, pg_relation_size('g_idx') / current_setting('block_size')::int);
+DELETE FROM g;
+VACUUM g;
+INSERT INTO g SELECT * FROM g_rows;
+VACUUM g;
+INSERT INTO g_size VALUES (1, pg_relation_size('g_idx') / current_setting('block_size')::int);
+DELETE FROM g;
+VACUUM g;
+INSERT INTO g SELECT * FROM g_rows;
+VACUUM g;
+INSERT INTO g_size VALUES (2, pg_relation_size('g_idx') / current_setting('block_size')::int);
+DELETE FROM g;
+VACUUM g;
+INSERT INTO g SELECT * FROM g_rows;
+VACUUM g;
+INSERT INTO g_size VALUES (3, pg_relation_size('g_idx') / current_setting('block_size')::int);
+DELETE FROM g WHERE id % 2 = 0;
+VACUUM g;
+INSERT INTO g SELECT * FROM g_rows WHERE id % 2 = 0;
+INSERT INTO g_size VALUES (4, pg_relation_size('g_idx') / current_setting('block_size')::int);
+SELECT s.cycle, s.pages - b.pages AS pages_added
+FROM g_size s, g_size b WHERE b.cycle = 0 AND s.cycle > 0 ORDER BY s.cycle;
+SET enable_seqscan = off;
+SET ivfflat.probes = 4;
+SELECT count(*) AS rows_found, count(DISTINCT id) AS distinct_ids
+FROM (SELECT id FROM g ORDER BY v <-> (SELECT v FROM g_rows WHERE id = 1)) s;
+RESET ivfflat.probes;
+RESET enable_seqscan;
+DROP TABLE g, g_rows, g_size;
+
+-- 1536-d vectors live in TOAST: the heap is a few pages of pointers while a probed list is
+-- hundreds of index pages. The planner still takes the index for a k-NN query (pgvector's cost
+-- rule: pages beyond the heap's are not charged when under half the lists are probed).
+SELECT setseed(0.5);
+CREATE TABLE tc (i int4, v vector(1536));
+INSERT INTO tc SELECT i, (SELECT array_agg(random()) FROM generate_series(1, 1536) WHERE i > 0)::vector
+FROM generate_series(1, 2000) i;
+CREATE INDEX tc_idx ON tc USING ivfflat (v vector_l2_ops) WITH (lists = 5);
+ANALYZE tc;
+SELECT pg_relation_size('tc_idx') > 20 * pg_relation_size('tc') AS index_much_larger_than_heap;
+EXPLAIN (COSTS OFF) SELECT i FROM tc ORDER BY v <-> (SELECT v FROM tc WHERE i = 7) LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT i FROM tc WHERE v <-> (SELECT v FROM tc WHERE i = 7) < 1
+ORDER BY v <-> (SELECT v FROM tc WHERE i = 7) LIMIT 10;
+-- probing every list is a full read: then the sequential scan wins
+SET ivfflat.probes = 5;
+EXPLAIN (COSTS OFF) SELECT i FROM tc ORDER BY v <-> (SELECT v FROM tc WHERE i = 7) LIMIT 10;
+RESET ivfflat.probes;
+DROP TABLE tc;

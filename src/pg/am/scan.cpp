@@ -53,6 +53,7 @@ struct ScanWork {
     float last_dist = 0;  // strict_order: distance of the last result returned
     GraphDistance dist = nullptr;
     bool swept = false;            // the sweep ran (see sweep())
+    bool cap_reported = false;     // the DEBUG line for the memory bound was sent
     std::vector<Candidate> sweep;  // live elements the search never met, closest first
     size_t sweep_pos = 0;
 };
@@ -131,7 +132,20 @@ bool refill(Relation index, ScanWork* w) {
     for (;;) {
         const bool graph_done = w->searcher.exhausted();
         const bool budget_left = w->produced < static_cast<size_t>(g_max_scan_tuples);
-        if (graph_done && mode != IterativeScan::kOff && !w->swept && budget_left) sweep(index, w);
+        // The memory bound ends the scan (as pgvector's does): no sweep after it, which would
+        // read every page for rows the bound already rules out.
+        const bool capped = graph_done && w->searcher.capped();
+        if (capped && !w->cap_reported) {
+            w->cap_reported = true;
+            const size_t n = w->produced;
+            call_pg([&] {
+                ereport(DEBUG1,
+                        (errmsg("hnsw index scan reached memory limit after %zu tuples", n),
+                         errhint("Increase hnsw.scan_mem_multiplier to scan more tuples.")));
+            });
+        }
+        if (graph_done && mode != IterativeScan::kOff && !w->swept && budget_left && !capped)
+            sweep(index, w);
         const bool sweep_left = w->swept && w->sweep_pos < w->sweep.size();
         // No further search: exhausted, a non-iterative scan's one batch, or the budget.
         const bool done = (graph_done && !sweep_left) ||
@@ -198,6 +212,7 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
     w->last_dist = -std::numeric_limits<float>::infinity();
     w->dist = so->dist;
     w->swept = false;
+    w->cap_reported = false;
     w->sweep.clear();
     w->sweep_pos = 0;
     w->ntids = 0;

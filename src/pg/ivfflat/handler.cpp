@@ -157,6 +157,13 @@ static void ivfflat_costestimate(PlannerInfo* root, IndexPath* path, double loop
     double spc_seq = 1.0, spc_random = 4.0;
     get_tablespace_page_costs(index->reltablespace, &spc_random, &spc_seq);
     Cost cost = costs.indexTotalCost - costs.numIndexPages * (spc_random - spc_seq);
+    // Large vectors live in TOAST, which a sequential scan's cost leaves out: the heap may be a
+    // few pages of pointers while the probed lists are thousands of pages. When fewer than half
+    // the lists are probed, pages beyond the heap's are not charged, so that the planner compares
+    // like with like (pgvector does the same).
+    const double heap_pages = static_cast<double>(index->rel->pages);
+    if (ratio < 0.5 && costs.numIndexPages > heap_pages)
+        cost -= (costs.numIndexPages - heap_pages) * spc_seq;
     if (cost < 0) cost = 0;
     // Distances to the centers.
     cost += lists * cpu_operator_cost;

@@ -1,7 +1,8 @@
 // aminsert and VACUUM for ivfflat. Insert: the nearest center (over every list page), then an
 // append to that list under its list page's exclusive lock, in one GenericXLog record. VACUUM:
 // every list's entry pages in turn, dead heap TIDs removed page by page (GenericXLog); pages are
-// kept in their lists (a later insert fills the list's last page only).
+// kept in their lists, and the list's insert page is moved back to its first page with room, so
+// that rows inserted after a VACUUM reuse the space it freed.
 #include "pg/ivfflat/ivfflat.hpp"
 
 extern "C" {
@@ -47,28 +48,46 @@ uint32 nearest_list(Relation index, const Meta& meta, const float* vec) {
     return best;
 }
 
+// Appends under the list page's exclusive lock. The list item's second block is where inserts
+// start looking (the insert page): the list's last page after a build or an extension, an earlier
+// page once VACUUM has freed room there. From it the chain is walked to the first page with room;
+// past the last page a new page is linked. Every page the walk passes is in the list, so any
+// starting point reaches the end.
 void append_entry(Relation index, const Meta& meta, uint32 list, const char* item, Size isize) {
     Buffer lbuf = ReadBuffer(index, list_block(meta, list));
     LockBuffer(lbuf, BUFFER_LOCK_EXCLUSIVE);
     Page lpage = BufferGetPage(lbuf);
     Item litem = PageGetItem(lpage, PageGetItemId(lpage, list_offset(meta, list)));
-    const BlockNumber last = list_blocks(litem)[1];
-    Buffer old = InvalidBuffer;
-    if (last != InvalidBlockNumber) {
-        old = ReadBuffer(index, last);
-        LockBuffer(old, BUFFER_LOCK_EXCLUSIVE);
-        if (PageGetFreeSpace(BufferGetPage(old)) >= MAXALIGN(isize)) {
+    const BlockNumber start = list_blocks(litem)[1];
+    Buffer tail = InvalidBuffer;  // the list's last page, when every page is full
+    for (BlockNumber blk = start; blk != InvalidBlockNumber;) {
+        CHECK_FOR_INTERRUPTS();
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        Page bpage = BufferGetPage(buf);
+        if (PageGetFreeSpace(bpage) >= MAXALIGN(isize)) {
             GenericXLogState* xs = GenericXLogStart(index);
-            Page page = GenericXLogRegisterBuffer(xs, old, 0);
+            Page page = GenericXLogRegisterBuffer(xs, buf, 0);
             if (PageAddItem(page, const_cast<Item>(item), isize, InvalidOffsetNumber, false,
                             false) == InvalidOffsetNumber)
                 elog(ERROR, "ivfflat: failed to add an entry to \"%s\"",
                      RelationGetRelationName(index));
+            if (blk != start) {  // later inserts start here
+                Page lp = GenericXLogRegisterBuffer(xs, lbuf, 0);
+                list_blocks(PageGetItem(lp, PageGetItemId(lp, list_offset(meta, list))))[1] = blk;
+            }
             GenericXLogFinish(xs);
-            UnlockReleaseBuffer(old);
+            UnlockReleaseBuffer(buf);
             UnlockReleaseBuffer(lbuf);
             return;
         }
+        const BlockNumber next = page_opaque(bpage)->next;
+        if (next == InvalidBlockNumber) {
+            tail = buf;
+            break;
+        }
+        UnlockReleaseBuffer(buf);
+        blk = next;
     }
     LockRelationForExtension(index, ExclusiveLock);
     Buffer nbuf = ReadBuffer(index, P_NEW);
@@ -81,8 +100,8 @@ void append_entry(Relation index, const Meta& meta, uint32 list, const char* ite
     if (PageAddItem(npage, const_cast<Item>(item), isize, InvalidOffsetNumber, false, false) ==
         InvalidOffsetNumber)
         elog(ERROR, "ivfflat: an entry does not fit on an empty page");
-    if (old != InvalidBuffer) {
-        Page opage = GenericXLogRegisterBuffer(xs, old, 0);
+    if (tail != InvalidBuffer) {
+        Page opage = GenericXLogRegisterBuffer(xs, tail, 0);
         page_opaque(opage)->next = nblk;
     }
     Page lp = GenericXLogRegisterBuffer(xs, lbuf, 0);
@@ -91,7 +110,26 @@ void append_entry(Relation index, const Meta& meta, uint32 list, const char* ite
     list_blocks(li)[1] = nblk;
     GenericXLogFinish(xs);
     UnlockReleaseBuffer(nbuf);
-    if (old != InvalidBuffer) UnlockReleaseBuffer(old);
+    if (tail != InvalidBuffer) UnlockReleaseBuffer(tail);
+    UnlockReleaseBuffer(lbuf);
+}
+
+// After VACUUM has passed list `list`: inserts start again at `blk`, the list's first page with
+// room for an entry. Any page of the list is a valid start (the walk goes forward from it), so a
+// concurrent insert that fills it meanwhile costs only a longer walk.
+void rewind_insert_page(Relation index, const Meta& meta, uint32 list, BlockNumber blk,
+                        BufferAccessStrategy strategy) {
+    Buffer lbuf =
+        ReadBufferExtended(index, MAIN_FORKNUM, list_block(meta, list), RBM_NORMAL, strategy);
+    LockBuffer(lbuf, BUFFER_LOCK_EXCLUSIVE);
+    Page lpage = BufferGetPage(lbuf);
+    const OffsetNumber off = list_offset(meta, list);
+    if (list_blocks(PageGetItem(lpage, PageGetItemId(lpage, off)))[1] != blk) {
+        GenericXLogState* xs = GenericXLogStart(index);
+        Page lp = GenericXLogRegisterBuffer(xs, lbuf, 0);
+        list_blocks(PageGetItem(lp, PageGetItemId(lp, off)))[1] = blk;
+        GenericXLogFinish(xs);
+    }
     UnlockReleaseBuffer(lbuf);
 }
 
@@ -146,8 +184,11 @@ extern "C" IndexBulkDeleteResult* ivfflat_bulkdelete(IndexVacuumInfo* info,
         UnlockReleaseBuffer(buf);
     }
     OffsetNumber* dead = static_cast<OffsetNumber*>(palloc(sizeof(OffsetNumber) * MaxOffsetNumber));
+    const Size isize = MAXALIGN(entry_item_size(meta.lanes));
     for (uint32 i = 0; i < meta.lists; ++i) {
         BlockNumber blk = firsts[i];
+        BlockNumber room = InvalidBlockNumber;  // the list's first page with room for an entry
+        bool freed = false;
         while (blk != InvalidBlockNumber) {
             vacuum_delay_point();
             Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, info->strategy);
@@ -168,10 +209,14 @@ extern "C" IndexBulkDeleteResult* ivfflat_bulkdelete(IndexVacuumInfo* info,
                 PageIndexMultiDelete(p, dead, ndead);
                 GenericXLogFinish(xs);
                 stats->tuples_removed += ndead;
+                freed = true;
             }
+            if (room == InvalidBlockNumber && PageGetFreeSpace(page) >= isize) room = blk;
             blk = page_opaque(page)->next;
             UnlockReleaseBuffer(buf);
         }
+        if (freed && room != InvalidBlockNumber)
+            rewind_insert_page(index, meta, i, room, info->strategy);
     }
     pfree(dead);
     pfree(firsts);

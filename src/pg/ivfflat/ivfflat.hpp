@@ -3,7 +3,8 @@
 //
 // Pages (all with an 8-byte special space, PageOpaque):
 //   block 0            meta page: Meta (dimensions, lists, metric, where the list pages start)
-//   blocks 1..         list pages: one ListItem per list (first and last entry page, the center),
+//   blocks 1..         list pages: one ListItem per list (first entry page, insert page, the
+//   center),
 //                      list i at block first_list_block + i / lists_per_page, offset
 //                      i % lists_per_page + 1
 //   the rest           entry pages: EntryItem (heap TID, stored vector), chained per list by
@@ -11,10 +12,11 @@
 // Stored vectors are the "lanes" of core/distance/lanes.hpp (vector: its floats; cosine: the
 // normalised floats). Centers are unit vectors for inner product and cosine (spherical k-means).
 //
-// Locking: an insert holds its list's list page exclusively while it appends (the last entry page,
-// a new page when that one is full, and the list item's last pointer change in one GenericXLog
-// record); scans and VACUUM hold one page at a time. Every change after the build goes through
-// GenericXLog; the build writes its pages without WAL and logs them with log_newpage_range.
+// Locking: an insert holds its list's list page exclusively while it appends (it walks from the
+// insert page to the first page with room, or links a new page after the last; the entry and a
+// moved insert page go in one GenericXLog record); scans and VACUUM hold one page at a time.
+// Every change after the build goes through GenericXLog; the build writes its pages without WAL
+// and logs them with log_newpage_range.
 #pragma once
 
 #include "pg/guard.hpp"
@@ -58,7 +60,8 @@ struct Meta {
     uint8 pad[3];
 };
 
-// ListItem: BlockNumber first, BlockNumber last, float center[lanes].
+// ListItem: BlockNumber first, BlockNumber insert, float center[lanes]. The insert page is the
+// list's last page after a build; VACUUM moves it back to the first page it left room on.
 inline Size list_item_size(uint32 lanes) {
     return 2 * sizeof(BlockNumber) + sizeof(float) * lanes;
 }
