@@ -75,13 +75,17 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
             }
         }
         const Size size = wide ? ext_element_size(lanes) : element_size(lanes, m, level);
+        // The smallest element of this index's kind: free slots smaller than it do not hold the
+        // insert hint back.
+        const Size pin_min =
+            lists_inline(lanes, m, 0) ? element_size(lanes, m, 0) : ext_element_size(lanes);
         char* tuple = static_cast<char*>(call_pg([&] { return palloc(size); }));
         if (wide)
             fill_ext_element(tuple, size, dims, level, vec, tid);
         else
             fill_element(tuple, size, dims, m, level, vec, tid);
-        const NodeId id =
-            call_pg([&] { return allocate_element(index, meta.insert_hint, tuple, size); });
+        const NodeId id = call_pg(
+            [&] { return allocate_element(index, meta.insert_hint, tuple, size, pin_min); });
         call_pg([&] { pfree(tuple); });
         if (wide) {
             // The element is linked from nowhere yet: give it its (empty) lists before any list
@@ -91,7 +95,8 @@ void insert_on_disk(Relation index, const float* vec, ItemPointer tid) {
                 const Size lsize = list_tuple_size(m, level);
                 char* lt = static_cast<char*>(palloc(lsize));
                 fill_list_tuple(lt, lsize, m, level, id);
-                const NodeId lists = allocate_list_tuple(index, meta.lists_hint, lt, lsize);
+                const NodeId lists =
+                    allocate_list_tuple(index, meta.lists_hint, lt, lsize, list_tuple_size(m, 0));
                 pfree(lt);
                 attach_lists(index, id, dims, lists);
             });

@@ -82,14 +82,52 @@ static bool holds_vector(ElementHeader* e, const float* vec, int dims) {
            std::memcmp(element_vector(e), vec, sizeof(float) * lanes) == 0;
 }
 
-// Tries to place the tuple on `buf` (exclusively locked): a free slot that is large enough, or
-// new space. Returns the offset used or InvalidOffsetNumber.
-static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size,
-                                  bool* more_free) {
-    Page page = BufferGetPage(buf);
-    *more_free = false;
+// What a page offers a tuple of `size` bytes: its smallest free slot that is large enough (best
+// fit), how many of its free slots are at least `pin_min` bytes, and whether new space fits the
+// tuple. A free slot of exactly the tuple's size, or new space, fits tightly; a larger free slot
+// fits loosely.
+struct PageFit {
+    OffsetNumber slot = InvalidOffsetNumber;
+    Size slot_len = 0;
+    int nfree = 0;  // free slots of at least pin_min bytes
+    bool room = false;
+    bool is_new = false;  // all zero: an extension that a crash interrupted
+    bool exact(Size size) const { return slot != InvalidOffsetNumber && slot_len == size; }
+};
+
+static PageFit inspect_page(Page page, Size size, Size pin_min) {
+    PageFit f;
     if (PageIsNew(page)) {
-        // Left all-zero by an extension that a crash interrupted: initialise and use it.
+        f.is_new = true;
+        return f;
+    }
+    if (!page_is(page, kElementPage)) return f;
+    const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
+        ItemId iid = PageGetItemId(page, off);
+        if (!ItemIdIsNormal(iid)) continue;
+        auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
+        if (!(e->flags & kFree)) continue;
+        const Size len = ItemIdGetLength(iid);
+        if (len >= pin_min) ++f.nfree;
+        if (len < size || (f.slot != InvalidOffsetNumber && len >= f.slot_len)) continue;
+        f.slot = off;
+        f.slot_len = len;
+    }
+    f.room = static_cast<unsigned>(maxoff) + 1 < (1u << kNodeOffsetBits) &&
+             PageGetFreeSpace(page) >= size;
+    return f;
+}
+
+// Places the tuple on `buf` (exclusively locked): an exact free slot, else new space, else
+// (unless tight_only) the best-fitting larger slot. *more_free: a free slot of at least pin_min
+// bytes is left on the page. Returns the offset used or InvalidOffsetNumber.
+static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple, Size size,
+                                  Size pin_min, bool tight_only, bool* more_free) {
+    Page page = BufferGetPage(buf);
+    const PageFit f = inspect_page(page, size, pin_min);
+    *more_free = f.nfree > 0;
+    if (f.is_new) {
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, GENERIC_XLOG_FULL_IMAGE);
         init_page(p, kElementPage);
@@ -98,39 +136,18 @@ static OffsetNumber place_on_page(Relation index, Buffer buf, const char* tuple,
         GenericXLogFinish(st);
         return off;
     }
-    if (!page_is(page, kElementPage)) return InvalidOffsetNumber;
-    const OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-    // Best fit: the smallest free slot that is large enough, so that small elements (most are
-    // level 0) do not use up the slots that elements of higher levels need.
-    OffsetNumber found = InvalidOffsetNumber;
-    Size found_len = 0;
-    int nfree = 0;
-    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off)) {
-        ItemId iid = PageGetItemId(page, off);
-        if (!ItemIdIsNormal(iid)) continue;
-        auto* e = reinterpret_cast<ElementHeader*>(PageGetItem(page, iid));
-        if (!(e->flags & kFree)) continue;
-        ++nfree;
-        const Size len = ItemIdGetLength(iid);
-        if (len < size || (found != InvalidOffsetNumber && len >= found_len)) continue;
-        found = off;
-        found_len = len;
-    }
-    *more_free = nfree > (found != InvalidOffsetNumber ? 1 : 0);  // another free slot stays
-    if (found != InvalidOffsetNumber) {
-        const OffsetNumber off = found;
+    if (f.exact(size) || (f.slot != InvalidOffsetNumber && !f.room && !tight_only)) {
+        *more_free = f.nfree > (f.slot_len >= pin_min ? 1 : 0);
         GenericXLogState* st = GenericXLogStart(index);
         Page p = GenericXLogRegisterBuffer(st, buf, 0);
-        ItemId piid = PageGetItemId(p, off);
+        ItemId piid = PageGetItemId(p, f.slot);
         char* dst = reinterpret_cast<char*>(PageGetItem(p, piid));
         std::memset(dst, 0, ItemIdGetLength(piid));
         std::memcpy(dst, tuple, size);
         GenericXLogFinish(st);
-        return off;
+        return f.slot;
     }
-    if (static_cast<unsigned>(maxoff) + 1 >= (1u << kNodeOffsetBits) ||
-        PageGetFreeSpace(page) < size)
-        return InvalidOffsetNumber;
+    if (!f.room) return InvalidOffsetNumber;
     GenericXLogState* st = GenericXLogStart(index);
     Page p = GenericXLogRegisterBuffer(st, buf, 0);
     OffsetNumber off = PageAddItem(p, (Item)tuple, size, InvalidOffsetNumber, false, false);
@@ -156,39 +173,88 @@ static void set_hint(Relation index, BlockNumber blk, bool lists) {
 }
 
 static NodeId allocate_tuple(Relation index, BlockNumber hint, const char* tuple, Size size,
-                             bool lists);
+                             Size pin_min, bool lists);
 
-NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size) {
-    return allocate_tuple(index, hint, tuple, size, false);
+NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size,
+                        Size pin_min) {
+    return allocate_tuple(index, hint, tuple, size, pin_min, false);
 }
 
-NodeId allocate_list_tuple(Relation index, BlockNumber lists_hint, const char* tuple, Size size) {
-    return allocate_tuple(index, lists_hint, tuple, size, true);
+NodeId allocate_list_tuple(Relation index, BlockNumber lists_hint, const char* tuple, Size size,
+                           Size pin_min) {
+    return allocate_tuple(index, lists_hint, tuple, size, pin_min, true);
 }
 
 // Writes a new tuple and returns its id; the hint it follows and updates is the insert hint or
 // (lists) the list tuple hint. Postgres calls only.
+//
+// From the hint (VACUUM points it at the first page with a free slot) the pages are inspected
+// under a share lock, and the tuple goes to the first that fits it tightly (a free slot of its
+// exact size, or new space): a free slot larger than the tuple is kept for the elements of
+// higher levels that need one, and taken (the smallest seen) only when no page of the walk fits
+// tightly. The walk ends after 16 pages with free slots once a larger slot has been seen, 256
+// while nothing fits at all (an element of a rare level looks further for a slot of its size),
+// or 1,024 pages in all; then new space on the last page is tried, and only then is the relation
+// extended (so elements that find no slot share new pages rather than take one each).
+//
+// The hint moves to the first page walked that still has a free slot of at least pin_min bytes
+// (the smallest tuple of the kind: a level-0 element, a copy, a level-0 list tuple), or past the
+// pages walked when none had one: slots freed by VACUUM are filled before the index grows, full
+// pages are walked once, and slots only smaller tuples could use do not hold the hint back.
 static NodeId allocate_tuple(Relation index, BlockNumber hint, const char* tuple, Size size,
-                             bool lists) {
+                             Size pin_min, bool lists) {
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-    BlockNumber blk = hint >= 1 && hint < nblocks ? hint : (nblocks > 1 ? nblocks - 1 : 1);
-    // Walk forward from the hint (VACUUM points it at the first page with a free slot), a
-    // bounded number of pages, before extending the relation.
-    // The hint then stays on the first page that still has a free slot, so slots freed by
-    // VACUUM are filled before the index grows.
-    BlockNumber keep = InvalidBlockNumber;
-    for (int tries = 0; tries < 16 && blk < nblocks; ++tries, ++blk) {
+    const BlockNumber start = hint >= 1 && hint < nblocks ? hint : (nblocks > 1 ? nblocks - 1 : 1);
+    BlockNumber keep = InvalidBlockNumber;   // the first page walked with a free slot left
+    BlockNumber loose = InvalidBlockNumber;  // the page with the smallest larger slot
+    Size loose_len = 0;
+    auto try_page = [&](BlockNumber blk, bool tight_only) -> OffsetNumber {
         Buffer buf = ReadBuffer(index, blk);
         LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
         bool more_free = false;
-        OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
+        const OffsetNumber off =
+            place_on_page(index, buf, tuple, size, pin_min, tight_only, &more_free);
         UnlockReleaseBuffer(buf);
         if (more_free && keep == InvalidBlockNumber) keep = blk;
-        if (off != InvalidOffsetNumber) {
-            const BlockNumber next_hint = keep != InvalidBlockNumber ? keep : blk;
-            if (next_hint != hint) set_hint(index, next_hint, lists);
-            return pack_node(blk, off);
+        return off;
+    };
+    auto placed = [&](BlockNumber blk, OffsetNumber off) {
+        const BlockNumber next_hint = keep != InvalidBlockNumber ? keep : blk;
+        if (next_hint != hint) set_hint(index, next_hint, lists);
+        return pack_node(blk, off);
+    };
+    BlockNumber blk = start;
+    for (int walked = 0, with_free = 0;
+         walked < 1024 && with_free < (loose != InvalidBlockNumber ? 16 : 256) && blk < nblocks;
+         ++walked, ++blk) {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        const PageFit f = inspect_page(BufferGetPage(buf), size, pin_min);
+        UnlockReleaseBuffer(buf);
+        if (f.nfree > 0) {
+            ++with_free;
+            if (keep == InvalidBlockNumber) keep = blk;
         }
+        if (f.is_new || f.room || f.exact(size)) {
+            // Exclusively now; the page may have changed since it was inspected.
+            const OffsetNumber off = try_page(blk, true);
+            if (off != InvalidOffsetNumber) return placed(blk, off);
+        } else if (f.slot != InvalidOffsetNumber &&
+                   (loose == InvalidBlockNumber || f.slot_len < loose_len)) {
+            loose = blk;
+            loose_len = f.slot_len;
+        }
+    }
+    if (loose != InvalidBlockNumber) {  // a concurrent insert may have taken the slot meanwhile
+        const OffsetNumber off = try_page(loose, false);
+        if (off != InvalidOffsetNumber) return placed(loose, off);
+    }
+    // Nothing walked had a free slot: the next walk starts after these pages.
+    if (keep == InvalidBlockNumber && blk < nblocks) keep = blk;
+    // The last page, where the tuples that found no slot before this one went.
+    if (blk < nblocks && nblocks > 1) {
+        const OffsetNumber off = try_page(nblocks - 1, true);
+        if (off != InvalidOffsetNumber) return placed(nblocks - 1, off);
     }
     // Extend. Another inserter walking the pages may lock the new, still all-zero page before
     // we do and initialise it (place_on_page handles a new page): never initialise twice.
@@ -203,7 +269,7 @@ static NodeId allocate_tuple(Relation index, BlockNumber hint, const char* tuple
                             errmsg("hnsw index \"%s\" cannot grow beyond %u pages",
                                    RelationGetRelationName(index), kMaxBlocks)));
         bool more_free = false;
-        const OffsetNumber off = place_on_page(index, buf, tuple, size, &more_free);
+        const OffsetNumber off = place_on_page(index, buf, tuple, size, pin_min, false, &more_free);
         UnlockReleaseBuffer(buf);
         if (off != InvalidOffsetNumber) {
             set_hint(index, keep != InvalidBlockNumber ? keep : newblk, lists);
@@ -306,7 +372,7 @@ void add_tid_to_chain(Relation index, NodeId anchor, BlockNumber hint, const flo
     NodeId head = read_next_copy(index, anchor);
     e->next_copy = head;
     std::memcpy(element_vector(e), vec, sizeof(float) * lanes);
-    const NodeId copy = allocate_element(index, hint, tuple, size);
+    const NodeId copy = allocate_element(index, hint, tuple, size, size);
     pfree(tuple);
     // The new copy is private until the anchor points at it: retarget it until the swap holds.
     while (!swap_next_copy(index, anchor, head, copy, true)) {

@@ -48,13 +48,17 @@ void fill_ext_element(char* tuple, Size size, int dims, int level, const float* 
 void fill_list_tuple(char* tuple, Size size, int m, int level, NodeId owner);
 // Points wide element id at its list tuple.
 void attach_lists(Relation index, NodeId id, int dims, NodeId lists);
-// Writes a tuple into a free slot large enough for it (walking forward from `hint` a bounded
-// number of pages) or into new space, extending the index when needed; returns its id. A slot
-// is reused in place: scans that still hold its old id recheck before returning rows.
-NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size);
+// Writes a tuple into a free slot (one of its exact size first, then new space, then a larger
+// slot; walking forward from `hint` a bounded number of pages) or into new space, extending the
+// index when needed; returns its id. A slot is reused in place: scans that still hold its old id
+// recheck before returning rows. pin_min: the smallest tuple of the kind (free slots smaller than
+// it do not hold the hint back); see allocate_tuple.
+NodeId allocate_element(Relation index, BlockNumber hint, const char* tuple, Size size,
+                        Size pin_min);
 // The same for a list tuple, from meta.lists_hint (kept apart from the insert hint, which
 // follows the wide elements' own, full pages).
-NodeId allocate_list_tuple(Relation index, BlockNumber lists_hint, const char* tuple, Size size);
+NodeId allocate_list_tuple(Relation index, BlockNumber lists_hint, const char* tuple, Size size,
+                           Size pin_min);
 // Makes id the entry point when the graph is empty, or (unless only_if_empty) when its level is
 // above the entry's. Reports the entry point as it was before.
 void publish_entry(Relation index, NodeId id, int level, NodeId* entry, int* entry_level,
