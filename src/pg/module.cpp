@@ -1,6 +1,7 @@
 // Module entry: PG_MODULE_MAGIC, _PG_init, and module-wide SQL functions.
 #include "pg/guard.hpp"
 #include "pg/module.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "utils/builtins.h"
@@ -24,6 +25,7 @@ extern "C" void _PG_init(void) {
     piramid::pg::hnsw_define_gucs();
     piramid::pg::gpu_define_gucs();
     piramid::pg::ivfflat_define_gucs();
+    piramid::pg::stats::define();
     MarkGUCPrefixReserved("piramid");
 }
 
@@ -34,8 +36,7 @@ namespace {
 // later Postgres error is caught where it should be. Returns -1 for a kind not handled here.
 int call_pg_selftest(std::string_view kind) {
     using piramid::pg::call_pg;
-    if (kind != "call_pg_cxx" && kind != "call_pg_nested" && kind != "call_pg_value")
-        return -1;
+    if (kind != "call_pg_cxx" && kind != "call_pg_nested" && kind != "call_pg_value") return -1;
     sigjmp_buf* const handler = PG_exception_stack;
     ErrorContextCallback* const context = error_context_stack;
     auto check_restored = [&](const char* what) {
@@ -53,7 +54,8 @@ int call_pg_selftest(std::string_view kind) {
         }
     } else if (kind == "call_pg_value") {
         try {
-            (void)call_pg([]() -> int { throw std::runtime_error("selftest: thrown inside call_pg"); });
+            (void)call_pg(
+                []() -> int { throw std::runtime_error("selftest: thrown inside call_pg"); });
         } catch (const std::runtime_error&) {
             caught = true;
         }

@@ -5,6 +5,7 @@
 // outgrows maintenance_work_mem, what was loaded is written out and the rest is inserted on disk.
 #include "pg/am/hnsw_am.hpp"
 #include "pg/build_threads.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -235,7 +236,12 @@ void write_graph(BuildState* st) {
     PGAlignedBlock image;
     auto* tuple = static_cast<char*>(call_pg([] { return palloc(max_element_size()); }));
     size_t pos = 0;
+    // Progress of this phase: tuples written (elements, copies and list tuples) of all.
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, static_cast<int64>(seq.size()));
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
     for (BlockNumber b_no = 1; b_no <= last_blk; ++b_no) {
+        if (b_no % 64 == 0)
+            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(pos));
         Page page = image.data;
         init_page(page, kElementPage);
         for (; pos < seq.size() && node_block(seq[pos].id) == b_no; ++pos) {
@@ -281,6 +287,7 @@ void write_graph(BuildState* st) {
             CHECK_FOR_INTERRUPTS();
         });
     }
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(seq.size()));
     call_pg([&] { pfree(tuple); });
     const NodeId entry = n > 0 ? ids[b->entry_point()] : kInvalidNode;
     const int entry_level = n > 0 ? b->max_level() : -1;
@@ -383,6 +390,7 @@ extern "C" void build_callback(Relation index, ItemPointer tid, Datum* values, b
 extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info) {
     if (RelationGetNumberOfBlocks(index) != 0)
         elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+    stats::forget(RelationGetRelid(index));
     const Shape shape = column_shape(index);
     const int dims = shape.lanes, m = option_m(index);
     const int efc = option_ef_construction(index);

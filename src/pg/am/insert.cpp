@@ -2,6 +2,7 @@
 // core's plan_insert/link_insert over the BufferStore, with the element lifecycle of
 // storage/elements.hpp. Locking and WAL: src/pg/storage/README.md.
 #include "pg/am/hnsw_am.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -145,8 +146,10 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     const MetaData meta = read_meta(index);
     float* vec = static_cast<float*>(palloc(sizeof(float) * meta.dims));
     if (prepare_datum(static_cast<distance::Metric>(meta.metric),
-                      static_cast<int>(meta_type_dims(meta)), values[0], vec, false))
+                      static_cast<int>(meta_type_dims(meta)), values[0], vec, false)) {
         guard([&] { insert_on_disk(index, vec, heap_tid); });
+        stats::add_one(RelationGetRelid(index), stats::kInserts);
+    }
     MemoryContextSwitchTo(old);
     MemoryContextDelete(cxt);
     return false;

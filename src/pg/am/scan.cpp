@@ -4,6 +4,7 @@
 // hnsw.iterative_scan the search resumes from its frontier when the executor wants more rows
 // (filters discarded them), until hnsw.max_scan_tuples or the memory bound is reached.
 #include "pg/am/hnsw_am.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/relscan.h"
@@ -56,6 +57,12 @@ struct ScanWork {
     bool cap_reported = false;     // the DEBUG line for the memory bound was sent
     std::vector<Candidate> sweep;  // live elements the search never met, closest first
     size_t sweep_pos = 0;
+    // Activity not yet added to piramid_stat_indexes (see flush_stats()).
+    uint64_t scans = 0;
+    uint64_t tuples = 0;
+    uint64_t reported_distances = 0;
+    uint64_t reported_nodes = 0;  // of the current search (the searcher restarts its count)
+    uint64_t reported_pages = 0;
 };
 
 struct ScanOpaque {
@@ -222,6 +229,8 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
         so->done = true;
         return;
     }
+    ++w->scans;
+    w->reported_nodes = 0;
     w->searcher.set_visit_cap(visit_cap());
     w->seeds.clear();
     if (so->meta.nseeds > 0) {  // as of the meta page read at rescan (usually none)
@@ -231,6 +240,27 @@ void start_search(IndexScanDesc scan, ScanOpaque* so, ScanWork* w) {
     }
     w->searcher.start(w->store, w->query.data(), so->meta.entry, so->meta.entry_level,
                       std::span<const NodeId>(w->seeds));
+}
+
+// Adds what the scan did since the last call to piramid_stat_indexes.
+void flush_stats(IndexScanDesc scan, ScanOpaque* so) {
+    if (so->work == nullptr || so->work->object == nullptr) return;
+    ScanWork* w = so->work->object;
+    stats::Delta d;
+    d.v[stats::kScans] = w->scans;
+    d.v[stats::kTuples] = w->tuples;
+    const uint64_t dist = w->searcher.distance_computations();
+    const uint64_t nodes = w->searcher.nodes_expanded();
+    const uint64_t pages = w->store.pages_pinned();
+    d.v[stats::kDistances] = dist - w->reported_distances;
+    d.v[stats::kNodes] = nodes >= w->reported_nodes ? nodes - w->reported_nodes : 0;
+    d.v[stats::kPages] = pages - w->reported_pages;
+    w->scans = 0;
+    w->tuples = 0;
+    w->reported_distances = dist;
+    w->reported_nodes = nodes;
+    w->reported_pages = pages;
+    stats::add(RelationGetRelid(scan->indexRelation), d);
 }
 
 }  // namespace
@@ -253,6 +283,7 @@ extern "C" void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey
     if (orderbys && scan->numberOfOrderBys > 0)
         memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
     (void)nkeys;
+    flush_stats(scan, so);
     so->started = false;
     so->done = false;
     so->meta = read_meta(scan->indexRelation);
@@ -279,6 +310,7 @@ extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
             for (;;) {
                 if (w->tid_pos < w->ntids) {
                     scan->xs_heaptid = w->tids[w->tid_pos++];
+                    ++w->tuples;
                     return true;
                 }
                 if (w->pos >= w->batch.size()) {
@@ -300,6 +332,7 @@ extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
 
 extern "C" void hnsw_endscan(IndexScanDesc scan) {
     auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    flush_stats(scan, so);
     if (so->work != nullptr && so->work->object != nullptr) {
         guard([&] { so->work->object->store.release_pins(); });
         release(so->work);

@@ -23,6 +23,7 @@
 // amvacuumcleanup runs pass 4 on its own when no bulk delete ran (autovacuum of an insert-only
 // table), so concurrent inserts' rare stranded elements are linked in by every VACUUM.
 #include "pg/am/hnsw_am.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -325,6 +326,7 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
 extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
                                                      IndexBulkDeleteResult* stats) {
     if (info->analyze_only) return stats;
+    stats::add_one(RelationGetRelid(info->index), stats::kVacuums);
     if (stats == nullptr) {
         // No bulk delete ran: count live TIDs for the statistics.
         stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));

@@ -5,6 +5,7 @@
 // lists' entry pages. The pages are written without WAL and logged at the end with
 // log_newpage_range.
 #include "pg/ivfflat/ivfflat.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -380,6 +381,7 @@ float* train_centers(BuildState* st) {
 extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexInfo* info) {
     if (RelationGetNumberOfBlocks(index) != 0)
         elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+    stats::forget(RelationGetRelid(index));
     const Shape shape = column_shape(index);
     auto* st = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
     st->index = index;

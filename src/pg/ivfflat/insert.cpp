@@ -4,6 +4,7 @@
 // kept in their lists, and the list's insert page is moved back to its first page with room, so
 // that rows inserted after a VACUUM reuse the space it freed.
 #include "pg/ivfflat/ivfflat.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -158,6 +159,7 @@ extern "C" bool ivfflat_insert(Relation index, Datum* values, bool* isnull, Item
         }
         const uint32 list = nearest_list(index, meta, for_assign);
         append_entry(index, meta, list, item, isize);
+        stats::add_one(RelationGetRelid(index), stats::kInserts);
     }
     MemoryContextSwitchTo(old);
     MemoryContextDelete(cxt);
@@ -226,6 +228,7 @@ extern "C" IndexBulkDeleteResult* ivfflat_bulkdelete(IndexVacuumInfo* info,
 extern "C" IndexBulkDeleteResult* ivfflat_vacuumcleanup(IndexVacuumInfo* info,
                                                         IndexBulkDeleteResult* stats) {
     if (info->analyze_only) return stats;
+    stats::add_one(RelationGetRelid(info->index), stats::kVacuums);
     if (stats == nullptr) return nullptr;
     stats->num_pages = RelationGetNumberOfBlocks(info->index);
     return stats;

@@ -4,6 +4,7 @@
 // ivfflat.iterative_scan = relaxed_order, a scan that runs out reads the next lists (probes at a
 // time, up to ivfflat.max_probes lists in all) and returns their entries, sorted per batch.
 #include "pg/ivfflat/ivfflat.hpp"
+#include "pg/stats.hpp"
 
 extern "C" {
 #include "access/relscan.h"
@@ -52,6 +53,7 @@ struct ScanOpaque {
     Size nresults;
     Size cap;
     Size pos;
+    stats::Delta pending;  // activity not yet added to piramid_stat_indexes
 };
 
 void probe_lists(Relation index, ScanOpaque* so, uint32 n) {
@@ -59,9 +61,11 @@ void probe_lists(Relation index, ScanOpaque* so, uint32 n) {
     const uint32 end = std::min(so->probed + n, so->meta.lists);
     for (; so->probed < end; ++so->probed) {
         BlockNumber blk = so->order[so->probed].first;
+        ++so->pending.v[stats::kNodes];
         while (blk != InvalidBlockNumber) {
             CHECK_FOR_INTERRUPTS();
             Buffer buf = ReadBuffer(index, blk);
+            ++so->pending.v[stats::kPages];
             LockBuffer(buf, BUFFER_LOCK_SHARE);
             Page page = BufferGetPage(buf);
             const OffsetNumber max = PageGetMaxOffsetNumber(page);
@@ -71,6 +75,7 @@ void probe_lists(Relation index, ScanOpaque* so, uint32 n) {
                     static_cast<Result*>(repalloc_huge(so->results, sizeof(Result) * cap));
                 so->cap = cap;
             }
+            so->pending.v[stats::kDistances] += max;
             for (OffsetNumber off = FirstOffsetNumber; off <= max; ++off) {
                 Item it = PageGetItem(page, PageGetItemId(page, off));
                 Result& r = so->results[so->nresults++];
@@ -104,6 +109,7 @@ void start_scan(IndexScanDesc scan, ScanOpaque* so) {
     so->order = static_cast<ListRef*>(palloc(sizeof(ListRef) * std::max<uint32>(1, meta.lists)));
     for (uint32 i = 0; i < meta.lists;) {
         Buffer buf = ReadBuffer(index, list_block(meta, i));
+        ++so->pending.v[stats::kPages];
         LockBuffer(buf, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buf);
         const OffsetNumber max = PageGetMaxOffsetNumber(page);
@@ -115,6 +121,7 @@ void start_scan(IndexScanDesc scan, ScanOpaque* so) {
         }
         UnlockReleaseBuffer(buf);
     }
+    so->pending.v[stats::kDistances] += meta.lists;
     ListRef* order = so->order;
     const uint32 nl = meta.lists;
     guard([&] {
@@ -154,6 +161,8 @@ extern "C" void ivfflat_rescan(IndexScanDesc scan, ScanKey keys, int /*nkeys*/, 
     if (orderbys && scan->numberOfOrderBys > 0)
         memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
     MemoryContextReset(so->cxt);
+    stats::add(RelationGetRelid(scan->indexRelation), so->pending);
+    so->pending = stats::Delta{};
     so->started = false;
 }
 
@@ -169,6 +178,7 @@ extern "C" bool ivfflat_gettuple(IndexScanDesc scan, ScanDirection dir) {
     if (!so->started) {
         so->started = true;
         pgstat_count_index_scan(scan->indexRelation);
+        ++so->pending.v[stats::kScans];
         start_scan(scan, so);
     }
     while (so->pos >= so->nresults && so->probed < so->max_probes)
@@ -176,6 +186,7 @@ extern "C" bool ivfflat_gettuple(IndexScanDesc scan, ScanDirection dir) {
     MemoryContextSwitchTo(old);
     if (so->pos >= so->nresults) return false;
     scan->xs_heaptid = so->results[so->pos++].tid;
+    ++so->pending.v[stats::kTuples];
     scan->xs_recheck = false;
     scan->xs_recheckorderby = false;
     return true;
@@ -183,6 +194,7 @@ extern "C" bool ivfflat_gettuple(IndexScanDesc scan, ScanDirection dir) {
 
 extern "C" void ivfflat_endscan(IndexScanDesc scan) {
     auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    stats::add(RelationGetRelid(scan->indexRelation), so->pending);
     MemoryContextDelete(so->cxt);
     pfree(so);
     scan->opaque = nullptr;

@@ -124,6 +124,7 @@ Buffer BufferStore::pin(BlockNumber blk) {
     if (slot.buf != InvalidBuffer) ReleaseBuffer(slot.buf);
     slot.buf = InvalidBuffer;
     slot.blk = InvalidBlockNumber;
+    ++pages_pinned_;
     Buffer buf = InvalidBuffer;
     if (blk < nrecent_) {
         const Buffer hint = recent_[blk];

@@ -76,6 +76,9 @@ class BufferStore {
     // Forgets the pins without releasing them (after an ERROR released them already).
     void forget_pins();
 
+    // Buffers pinned so far (a page read again through the pin cache is not counted twice).
+    uint64_t pages_pinned() const { return pages_pinned_; }
+
   private:
     static constexpr int kPinSlots = 32;
     struct PinSlot {
@@ -105,6 +108,7 @@ class BufferStore {
     Buffer* recent_ = nullptr;
     BlockNumber nrecent_ = 0;
     PinSlot pins_[kPinSlots];
+    uint64_t pages_pinned_ = 0;
     // Scratch for grouping ids by page.
     std::vector<uint32_t> order_;
 };
