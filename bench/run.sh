@@ -35,8 +35,12 @@ fi
 
 if [ $reuse = 1 ] || [ $no_pg = 1 ]; then
     exec /usr/bin/python3 "$BENCH/bench.py" "${args[@]}"
+# The plots (bench/plots/*.png) from the newest result of each dataset, this run's included.
+/usr/bin/python3 "$BENCH/plot.py" || log "bench/plot.py failed (the figures above stand)"
 fi
 
+# matplotlib draws the plots (bench/plot.py)
+PIRAMID_APT_PACKAGES="$PIRAMID_APT_PACKAGES python3-matplotlib"
 ensure_deps
 [ $build = 1 ] && build_and_install
 
@@ -57,3 +61,5 @@ start_cluster \
     "full_page_writes = on"
 
 /usr/bin/python3 "$BENCH/bench.py" "${args[@]}"
+# The plots (bench/plots/*.png) from the newest result of each dataset, this run's included.
+/usr/bin/python3 "$BENCH/plot.py" || log "bench/plot.py failed (the figures above stand)"
