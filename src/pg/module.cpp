@@ -26,6 +26,7 @@ extern "C" void _PG_init(void) {
     piramid::pg::gpu_define_gucs();
     piramid::pg::ivfflat_define_gucs();
     piramid::pg::stats::define();
+    piramid::pg::fdw_limit_define();
     MarkGUCPrefixReserved("piramid");
 }
 

@@ -3,8 +3,9 @@
 
 namespace piramid::pg {
 
-void hnsw_define_gucs();  // src/pg/am
-void gpu_define_gucs();   // src/pg/engine
+void hnsw_define_gucs();     // src/pg/am
+void gpu_define_gucs();      // src/pg/engine
 void ivfflat_define_gucs();  // src/pg/ivfflat
+void fdw_limit_define();     // src/pg/fdw_limit.cpp: postgres_fdw fetches under a LIMIT
 
 }  // namespace piramid::pg

@@ -130,6 +130,31 @@ for my $i (0 .. 2) {
     cmp_ok($scans || 0, '>=', 2 * scalar(@queries), "shard $i answered from its hnsw index ($scans scans)");
 }
 
+# piramid.fdw_limit_fetch (on by default): under LIMIT 10 each shard is asked for 10 rows per
+# round trip, not postgres_fdw's fetch_size of 100; the shards' stat views count the rows their
+# scans handed out. The answers are the same either way.
+sub shard_tuples {
+    my $sum = 0;
+    $sum += $_->safe_psql('postgres', q{SELECT coalesce(sum(tuples_returned), 0)
+        FROM piramid_stat_indexes WHERE indexrelname = 'items_embedding'}) for @shards;
+    return $sum;
+}
+my %tuples;
+for my $setting ('on', 'off') {
+    $_->safe_psql('postgres', 'SELECT piramid_stat_reset()') for @shards;
+    my $same = 0;
+    for my $q (@queries) {
+        $same++ if ids($coord, qq{SET piramid.fdw_limit_fetch = $setting;
+            SELECT id FROM items ORDER BY embedding <-> '$q' LIMIT 10}) eq exact($q, 10);
+    }
+    is($same, scalar(@queries), "fdw_limit_fetch $setting: the exact answer for every query");
+    $tuples{$setting} = shard_tuples();
+}
+cmp_ok($tuples{on}, '<=', 20 * 3 * scalar(@queries),
+    "fdw_limit_fetch on: at most 20 rows a shard a query ($tuples{on} in all)");
+cmp_ok($tuples{off}, '>=', 100 * 3 * scalar(@queries),
+    "fdw_limit_fetch off: postgres_fdw's 100 rows a shard a query ($tuples{off} in all)");
+
 # a filter that keeps 2% of the rows (tenant = 7): pushed to the shards, which keep scanning
 # until they have the rows the coordinator asks for
 my ($same_f, $n_f) = (0, 0);
