@@ -134,10 +134,15 @@ TEST(HnswHeuristic, PrunesCandidatesCloserToAKeptNeighbour) {
     std::vector<Candidate> out;
     MetricSpace space(Metric::kL2);
     select_neighbors_heuristic(s, std::span<const Candidate>(cand), 4, out, space, base, 0, sc);
-    EXPECT_EQ(ids_of(out), (std::set<NodeId>{1, 3, 4}));
-    ASSERT_EQ(out.size(), 3u);
-    EXPECT_LE(out[0].dist, out[1].dist);
-    EXPECT_LE(out[1].dist, out[2].dist);
+    // The rule keeps 1, 3 and 4 and prunes 2 as covered by 1 ...
+    ASSERT_EQ(sc.pruned.size(), 1u);
+    EXPECT_EQ(sc.pruned[0].id, 2u);
+    ASSERT_EQ(sc.covered.size(), 1u);
+    EXPECT_EQ(sc.covered[0], (std::pair<NodeId, NodeId>{2, 1}));
+    // ... and a list of at most kFullFillSlots slots is filled to the end, closest first.
+    EXPECT_EQ(ids_of(out), (std::set<NodeId>{1, 2, 3, 4}));
+    ASSERT_EQ(out.size(), 4u);
+    for (size_t k = 1; k < out.size(); ++k) EXPECT_LE(out[k - 1].dist, out[k].dist);
     // m limits the count, closest first.
     select_neighbors_heuristic(s, std::span<const Candidate>(cand), 1, out, space, base, 0, sc);
     ASSERT_EQ(out.size(), 1u);
@@ -152,8 +157,8 @@ TEST(HnswHeuristic, PrunesCandidatesCloserToAKeptNeighbour) {
 TEST(HnswHeuristic, KeepsAtLeastHalfTheSlotsWhenRowsBarelyOverlap) {
     // Orthogonal rows (one axis each, growing norms) seen from a base of norm 3 on its own
     // axis: every candidate is closer to the first (smallest) one than to the base, so the rule
-    // alone keeps one neighbour. The minimum degree fills half of the slots with the closest
-    // pruned candidates, closest first, never twice.
+    // alone keeps one neighbour. The minimum degree fills half of the slots (all of a short
+    // list's) with the closest pruned candidates, closest first, never twice.
     const size_t dim = 12;
     InMemoryStore s(dim, Metric::kL2, 8);
     std::vector<float> v(dim, 0.0f);
@@ -175,7 +180,8 @@ TEST(HnswHeuristic, KeepsAtLeastHalfTheSlotsWhenRowsBarelyOverlap) {
     for (size_t m : {1u, 2u, 5u, 8u, 16u}) {
         select_neighbors_heuristic(s, std::span<const Candidate>(cand), m, out, space, base.data(),
                                    0, sc);
-        const size_t want = std::min<size_t>((m + 1) / 2, ids.size());
+        // a short list (m <= kFullFillSlots) is filled to the end, a longer one to half
+        const size_t want = std::min<size_t>(m <= kFullFillSlots ? m : (m + 1) / 2, ids.size());
         ASSERT_EQ(out.size(), std::max<size_t>(want, 1)) << "m " << m;
         for (size_t k = 0; k < out.size(); ++k) EXPECT_EQ(out[k].id, k + 1) << "closest first";
     }

@@ -14,7 +14,9 @@ namespace piramid::hnsw {
 class MetricSpace {
   public:
     explicit MetricSpace(distance::Metric metric)
-        : one_(distance::lane_distance(metric)), negate_(false) {
+        : one_(distance::lane_distance(metric)),
+          negate_(false),
+          inner_product_(distance::is_inner_product(metric)) {
         const distance::Kernels& k = distance::best();
         switch (static_cast<uint8_t>(metric)) {
             case 0:
@@ -55,11 +57,15 @@ class MetricSpace {
             for (size_t i = 0; i < count; ++i) out[i] = -out[i];
     }
 
+    // Inner product (not a metric: see distance::is_inner_product).
+    bool inner_product() const { return inner_product_; }
+
   private:
     distance::LaneFn one_;
     float (*f32_)(const float*, const float*, size_t) = nullptr;
     distance::BatchFn batch_ = nullptr;
     bool negate_;
+    bool inner_product_;
 };
 
 }  // namespace piramid::hnsw
