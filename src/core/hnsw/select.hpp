@@ -148,7 +148,7 @@ void select_neighbors_heuristic(S& store, std::span<const Candidate> candidates,
     // beir-768 a higher recall at every ef_search with at least the QPS at equal recall.
     //
     // Short lists (m <= kFullFillSlots: m = 4 at level 0, m <= 8 above it) are filled to the
-    // end, as pgvector and hnswlib fill theirs, when no exact copy is involved and the metric
+    // end, as pgvector fills its lists, when no exact copy is involved and the metric
     // is not inner product. With so few slots the diverse few the heuristic keeps leave the
     // graph hard to navigate: on pgvector 022's data (10,000 random 52-bit vectors, m = 4,
     // ef_construction = 8, 75% deleted and VACUUMed, top-20 with ties at ef_search 100, 6 seeds,
