@@ -189,6 +189,8 @@ extern "C" void sample_callback(Relation, ItemPointer, Datum* values, bool* isnu
     auto* st = static_cast<BuildState*>(state);
     if (isnull[0] || !prepare(st, values[0])) return;
     st->seen++;
+    if (st->seen % 1024 == 0)
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, st->seen);
     int64 slot = st->nsamples;
     if (st->nsamples >= st->max_samples) {
         slot = static_cast<int64>(next_random(st) % static_cast<uint64>(st->seen));
@@ -407,6 +409,10 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     st->samples = static_cast<float*>(MemoryContextAllocHuge(
         CurrentMemoryContext, static_cast<Size>(st->max_samples) * sample_bytes));
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKmeans);
+    // The sampling pass reads every row: its total is the planner's estimate of the table.
+    if (heap->rd_rel->reltuples > 0)
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
+                                     static_cast<int64>(heap->rd_rel->reltuples));
     const double reltuples =
         table_index_build_scan(heap, index, info, true, true, sample_callback, st, nullptr);
     if (st->nsamples < st->lists)
@@ -427,6 +433,7 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     if (st->seen > 0) {
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
         pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st->seen);
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
         st->batch = static_cast<float*>(
             MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(kBatch) * vec_bytes));
         if (st->metric == distance::Metric::kInnerProduct)
